@@ -1,0 +1,149 @@
+//! Renkei storage: one [`Store`] over SQLite (the embedded default) and PostgreSQL (production).
+//!
+//! Both backends use their concrete sqlx driver (no `Any`): each method's body is written once and
+//! type-checked against each driver by the `with_pool!`/`in_tx!` macros. SQL uses `$N`
+//! placeholders, which both accept; only the DDL differs (`migrations/sqlite`,
+//! `migrations/postgres`). Every write that must be audited takes its [`AuditEvent`] and appends
+//! it in the same transaction, so a change and its audit entry land together or not at all.
+#![forbid(unsafe_code)]
+
+use renkei_domain::audit::ChainHash;
+use sqlx::postgres::{PgPool, PgPoolOptions};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use std::str::FromStr;
+use std::time::Duration;
+
+mod audit;
+mod facilities;
+mod policy;
+mod residents;
+mod rows;
+mod users;
+
+pub use audit::{AuditFilter, Checkpoint};
+pub use residents::{NewResident, ResidentSummary};
+pub use users::{NewUser, Session, SessionStage, UserAccount};
+
+/// Storage failures a caller can act on. Messages never contain patient data.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("unsupported database URL: use sqlite://PATH or postgres://…")]
+    UnsupportedUrl,
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("{0} already exists")]
+    Duplicate(&'static str),
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("conflicting change: {0}")]
+    Conflict(&'static str),
+    #[error("stored {0} could not be read back")]
+    Corrupt(&'static str),
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// The storage backend, chosen by URL.
+#[derive(Clone, Debug)]
+pub enum Store {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Run `$body` with `$pool` bound to the concrete pool of whichever backend this is.
+macro_rules! with_pool {
+    ($store:expr, $pool:ident => $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite($pool) => $body,
+            $crate::Store::Postgres($pool) => $body,
+        }
+    };
+}
+
+/// Run `$body` in a transaction on whichever backend this is; commit if it returns `Ok`.
+macro_rules! in_tx {
+    ($store:expr, $tx:ident => $body:expr) => {
+        match $store {
+            $crate::Store::Sqlite(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                Ok(out)
+            }
+            $crate::Store::Postgres(pool) => {
+                let mut $tx = pool.begin().await?;
+                let out = $body;
+                $tx.commit().await?;
+                Ok(out)
+            }
+        }
+    };
+}
+
+pub(crate) use {in_tx, with_pool};
+
+impl Store {
+    /// Connect by URL: `sqlite://PATH` (created if missing, WAL, busy timeout) or
+    /// `postgres://…`. Runs pending migrations.
+    pub async fn connect(url: &str) -> Result<Self> {
+        let store = if url.starts_with("sqlite:") {
+            let opts = SqliteConnectOptions::from_str(url)?
+                .create_if_missing(true)
+                .journal_mode(SqliteJournalMode::Wal)
+                .synchronous(SqliteSynchronous::Normal)
+                .busy_timeout(Duration::from_secs(10))
+                .foreign_keys(true);
+            let pool = SqlitePoolOptions::new()
+                .max_connections(8)
+                .connect_with(opts)
+                .await?;
+            Store::Sqlite(pool)
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            let pool = PgPoolOptions::new()
+                .max_connections(16)
+                .connect(url)
+                .await?;
+            Store::Postgres(pool)
+        } else {
+            return Err(StoreError::UnsupportedUrl);
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match self {
+            Store::Sqlite(pool) => sqlx::migrate!("./migrations/sqlite").run(pool).await?,
+            Store::Postgres(pool) => sqlx::migrate!("./migrations/postgres").run(pool).await?,
+        }
+        Ok(())
+    }
+
+    /// `sqlite` or `postgres`, for logs and `--json` output.
+    pub fn backend_name(&self) -> &'static str {
+        match self {
+            Store::Sqlite(_) => "sqlite",
+            Store::Postgres(_) => "postgres",
+        }
+    }
+
+    pub async fn close(&self) {
+        with_pool!(self, pool => pool.close().await)
+    }
+}
+
+/// Map a unique-constraint violation to [`StoreError::Duplicate`].
+pub(crate) fn duplicate_as(what: &'static str) -> impl FnOnce(sqlx::Error) -> StoreError {
+    move |e| match &e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => StoreError::Duplicate(what),
+        _ => StoreError::Database(e),
+    }
+}
+
+pub(crate) fn parse_hash(s: &str) -> Result<ChainHash> {
+    ChainHash::from_hex(s).ok_or(StoreError::Corrupt("audit hash"))
+}

@@ -1,0 +1,1 @@
+//! Synthetic region generator (in progress).
