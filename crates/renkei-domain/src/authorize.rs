@@ -28,13 +28,16 @@ pub enum AccessPurpose {
     Care,
     /// A query from another regional network or a national service (needs the national scope).
     Federation,
+    /// Registration and consent administration by a clerk or the network office (同意管理):
+    /// demographics only, whatever the consent state, since managing consent is its purpose.
+    Administration,
 }
 
 impl AccessPurpose {
     fn scope(self) -> ConsentScope {
         match self {
             Self::Care => ConsentScope::Regional,
-            Self::Federation => ConsentScope::National,
+            Self::Federation | Self::Administration => ConsentScope::National,
         }
     }
 }
@@ -82,6 +85,8 @@ pub enum Rule {
     BeforeConsentStart,
     /// Rule 5: the record carries a sensitivity flag the user may not see.
     Sensitive,
+    /// Administration: only clerks, facility admins and the office, and demographics only.
+    AdministrationOnly,
 }
 
 impl Rule {
@@ -94,6 +99,7 @@ impl Rule {
             Self::NoCareRelationship => 3,
             Self::ProfessionMatrix | Self::FacilityKindMatrix => 4,
             Self::BeforeConsentStart | Self::Sensitive => 5,
+            Self::AdministrationOnly => 2,
         }
     }
 
@@ -111,6 +117,7 @@ impl Rule {
             Self::FacilityKindMatrix => "rule4-facility-kind-matrix",
             Self::BeforeConsentStart => "rule5-before-consent-start",
             Self::Sensitive => "rule5-sensitive",
+            Self::AdministrationOnly => "rule2-administration-only",
         }
     }
 
@@ -131,6 +138,9 @@ impl Rule {
             }
             Self::BeforeConsentStart => "同意日より前の情報は共有されません。",
             Self::Sensitive => "機微情報のため表示されません。",
+            Self::AdministrationOnly => {
+                "登録・同意管理の画面では基本情報のみを扱えます（事務・管理者のみ）。"
+            }
         }
     }
 }
@@ -141,6 +151,8 @@ impl Rule {
 pub enum AccessMethod {
     CareRelationship,
     BreakGlass(GrantId),
+    /// The network office administering registrations (no care relationship needed).
+    NetworkOffice,
 }
 
 impl AccessMethod {
@@ -148,6 +160,7 @@ impl AccessMethod {
         match self {
             Self::CareRelationship => "care-relationship",
             Self::BreakGlass(_) => "break-glass",
+            Self::NetworkOffice => "network-office",
         }
     }
 }
@@ -283,6 +296,10 @@ pub fn authorize(req: &AccessRequest<'_>) -> Decision {
         return deny_all(Rule::FacilityNotParticipating, state);
     }
 
+    if req.purpose == AccessPurpose::Administration {
+        return authorize_administration(req, state);
+    }
+
     // Rule 1.
     let scope = req.purpose.scope();
     let consents: Vec<&Consent> = req
@@ -348,6 +365,61 @@ pub fn authorize(req: &AccessRequest<'_>) -> Decision {
             person: req.person,
             categories: allowed,
             shared_from: consent.signed_on,
+            method,
+            decided_at: req.now,
+        }),
+        _ => None,
+    };
+    Decision {
+        person: req.person,
+        outcomes,
+        method,
+        consent_state: state,
+        authorized,
+    }
+}
+
+/// Registration and consent administration: rule 2, a clerical role, and a care relationship
+/// (or the network office); demographics only; consent is not required.
+fn authorize_administration(req: &AccessRequest<'_>, state: ConsentState) -> Decision {
+    use crate::user::Role;
+    let clerical = [Role::Clerk, Role::FacilityAdmin, Role::NetworkOffice]
+        .iter()
+        .any(|r| req.user.has_role(*r));
+    let related = req
+        .care_relationship
+        .is_some_and(|r| r.person_id == req.person && r.facility_id == req.facility.id);
+    let method = if related {
+        Some(AccessMethod::CareRelationship)
+    } else if req.user.has_role(Role::NetworkOffice) {
+        Some(AccessMethod::NetworkOffice)
+    } else {
+        None
+    };
+    let mut outcomes = BTreeMap::new();
+    let mut allowed = BTreeSet::new();
+    for &category in req.categories {
+        let outcome = match (clerical, method, category) {
+            (false, _, _) => Outcome::Deny(Rule::AdministrationOnly),
+            (true, _, c) if c != AccessCategory::Demographics => {
+                Outcome::Deny(Rule::AdministrationOnly)
+            }
+            (true, None, _) => Outcome::Deny(Rule::NoCareRelationship),
+            (true, Some(_), _) => {
+                allowed.insert(category);
+                Outcome::Allow
+            }
+        };
+        outcomes.insert(category, outcome);
+    }
+    let authorized = match method {
+        Some(method) if !allowed.is_empty() => Some(Authorized {
+            user: req.user.id,
+            facility: req.facility.id,
+            profession: req.user.profession,
+            person: req.person,
+            categories: allowed,
+            shared_from: Date::MIN,
             method,
             decided_at: req.now,
         }),

@@ -1,1 +1,120 @@
+//! Renkei web: axum routes, askama templates (Japanese UI), vendored htmx, and the JSON API.
+//!
+//! Handlers only parse, call `renkei-app` and render; they decide nothing about access.
+#![forbid(unsafe_code)]
 
+mod api;
+mod error;
+mod pages;
+mod session;
+mod views;
+
+use axum::Router;
+use axum::http::{HeaderValue, header};
+use axum::response::Response;
+use axum::routing::{get, post};
+use renkei_app::App;
+use std::net::SocketAddr;
+
+pub use error::WebError;
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    pub app: App,
+    /// Mark cookies `Secure` (when served over TLS or behind a TLS proxy).
+    pub secure_cookies: bool,
+}
+
+/// Content-Security-Policy: only our own scripts and styles, no inline script, no framing.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+     connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
+async fn security_headers(mut res: Response) -> Response {
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    if !h.contains_key(header::CACHE_CONTROL) {
+        // Pages carry patient data: never keep them in a shared or disk cache.
+        h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    }
+    res
+}
+
+/// All routes.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/", get(pages::root))
+        .route("/login", get(pages::login_page).post(pages::login_submit))
+        .route("/logout", post(pages::logout))
+        .route("/home", get(pages::home))
+        .route(
+            "/totp/enrol",
+            get(pages::totp_enrol_page).post(pages::totp_enrol_submit),
+        )
+        .route(
+            "/residents",
+            get(pages::residents).post(pages::register_submit),
+        )
+        .route("/residents/new", get(pages::register_page))
+        .route("/residents/{id}", get(pages::resident))
+        .route(
+            "/residents/{id}/consents/{consent}/withdraw",
+            post(pages::withdraw_consent),
+        )
+        .route("/static/htmx.min.js", get(pages::htmx))
+        .route("/static/renkei.css", get(pages::css))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/api/v1/login", post(api::login))
+        .route("/api/v1/logout", post(api::logout))
+        .route("/api/v1/residents", post(api::register))
+        .route("/api/v1/residents/{id}", get(api::resident))
+        .route(
+            "/api/v1/residents/{id}/consents/{consent}/withdraw",
+            post(api::withdraw_consent),
+        )
+        .layer(axum::middleware::map_response(security_headers))
+        .with_state(state)
+}
+
+/// Serve until Ctrl-C / SIGTERM.
+pub async fn serve(state: AppState, listener: tokio::net::TcpListener) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        router(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}

@@ -1,1 +1,95 @@
-fn main() {}
+//! `renkei`: the regional health and care information network's one binary.
+//!
+//! Thin: parses the command line and configuration, opens the store and the application, and
+//! calls into `renkei-app` / `renkei-web`.
+#![forbid(unsafe_code)]
+
+mod admin;
+mod audit_cmd;
+mod config;
+mod demo;
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+use config::ServeArgs;
+
+/// Renkei (連携): regional health and care information network (地域医療介護連携ネットワーク).
+#[derive(Parser)]
+#[command(name = "renkei", version, about, propagate_version = true)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run the network's web server.
+    Serve(ServeArgs),
+    /// Create a synthetic demo region (if the data directory is new) and serve it.
+    Demo(demo::DemoArgs),
+    /// Administer facilities and users.
+    Admin(admin::AdminArgs),
+    /// Verify, checkpoint and export the audit log.
+    Audit(audit_cmd::AuditArgs),
+}
+
+fn main() -> Result<()> {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("RENKEI_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    rt.block_on(async move {
+        match cli.command {
+            Command::Serve(args) => serve(args).await,
+            Command::Demo(args) => demo::run(args).await,
+            Command::Admin(args) => admin::run(args).await,
+            Command::Audit(args) => audit_cmd::run(args).await,
+        }
+    })
+}
+
+async fn serve(args: ServeArgs) -> Result<()> {
+    let settings = args.settings()?;
+    let app = settings.open_app().await?;
+    let url = settings.url();
+    let listener = tokio::net::TcpListener::bind(settings.bind_addr()).await?;
+    eprintln!(
+        "Renkei is serving {url} (data: {})",
+        settings.data_dir.display()
+    );
+    run_server(app, listener, settings.secure_cookies).await
+}
+
+/// Serve, and sign an audit checkpoint every ten minutes and at shutdown.
+pub(crate) async fn run_server(
+    app: renkei_app::App,
+    listener: tokio::net::TcpListener,
+    secure_cookies: bool,
+) -> Result<()> {
+    let ticker_app = app.clone();
+    let ticker = tokio::spawn(async move {
+        let mut every = tokio::time::interval(std::time::Duration::from_secs(600));
+        loop {
+            every.tick().await;
+            if let Err(e) = ticker_app.signer.checkpoint(&ticker_app.store).await {
+                tracing::warn!(error = %e, "audit checkpoint failed");
+            }
+        }
+    });
+    let state = renkei_web::AppState {
+        app: app.clone(),
+        secure_cookies,
+    };
+    renkei_web::serve(state, listener).await?;
+    ticker.abort();
+    app.signer.checkpoint(&app.store).await?;
+    app.store.close().await;
+    Ok(())
+}

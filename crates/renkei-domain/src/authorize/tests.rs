@@ -418,3 +418,36 @@ proptest! {
         }
     }
 }
+
+#[test]
+fn administration_shows_demographics_to_clerks_even_after_withdrawal() {
+    let mut s = Situation::new(FacilityKind::Hospital, Profession::Clerk);
+    s.user.roles = vec![crate::user::Role::Clerk];
+    for c in &mut s.consents {
+        c.withdrawn_at = Some(NOW - Duration::hours(1));
+    }
+    let req = |s: &Situation, cats: &'static [AccessCategory]| {
+        authorize(&AccessRequest {
+            user: &s.user,
+            facility: &s.facility,
+            person: s.person,
+            consents: &s.consents,
+            care_relationship: s.relationship.as_ref(),
+            grants: &s.grants,
+            matrix: &s.matrix,
+            categories: cats,
+            purpose: AccessPurpose::Administration,
+            now: NOW,
+            today: TODAY,
+        })
+    };
+    let d = req(&s, &[AccessCategory::Demographics, AccessCategory::Labs]);
+    assert!(d.is_allowed(AccessCategory::Demographics));
+    assert_eq!(
+        d.outcomes[&AccessCategory::Labs],
+        Outcome::Deny(Rule::AdministrationOnly)
+    );
+    s.user.roles = vec![crate::user::Role::Clinical];
+    let d = req(&s, &[AccessCategory::Demographics]);
+    assert!(d.authorized().is_none());
+}

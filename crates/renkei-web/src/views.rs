@@ -1,0 +1,243 @@
+//! Template structs (askama) and their rendering.
+
+use askama::Template;
+use axum::response::Html;
+use renkei_app::Actor;
+use renkei_domain::Role;
+
+/// The header: who is signed in and the CSRF token for the logout form and htmx.
+pub(crate) struct Nav {
+    pub who: Option<String>,
+    pub csrf: Option<String>,
+    pub clerical: bool,
+}
+
+impl Nav {
+    pub(crate) fn anonymous() -> Self {
+        Self {
+            who: None,
+            csrf: None,
+            clerical: false,
+        }
+    }
+
+    pub(crate) fn for_actor(actor: &Actor, csrf: &str) -> Self {
+        Self {
+            who: Some(format!(
+                "{}　{}（{}）",
+                actor.facility.name,
+                actor.user.display_name,
+                actor.user.profession.label_ja()
+            )),
+            csrf: Some(csrf.to_owned()),
+            clerical: [Role::Clerk, Role::FacilityAdmin, Role::NetworkOffice]
+                .iter()
+                .any(|r| actor.user.has_role(*r)),
+        }
+    }
+}
+
+pub(crate) fn render<T: Template>(t: &T) -> Html<String> {
+    match t.render() {
+        Ok(s) => Html(s),
+        Err(e) => {
+            tracing::error!(error = %e, "template rendering failed");
+            Html("<!doctype html><title>エラー</title><p>表示できませんでした。</p>".to_owned())
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "error.html")]
+pub(crate) struct ErrorPage {
+    pub nav: Nav,
+    pub heading: String,
+    pub message: String,
+    pub back: String,
+}
+
+#[derive(Template)]
+#[template(path = "login.html")]
+pub(crate) struct LoginPage {
+    pub nav: Nav,
+    pub csrf: String,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+    pub facility_code: String,
+    pub login: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+pub(crate) struct HomePage {
+    pub nav: Nav,
+    pub facility_name: String,
+    pub facility_kind: &'static str,
+    pub user_name: String,
+    pub profession: &'static str,
+    pub roles: String,
+    pub clerical: bool,
+}
+
+#[derive(Template)]
+#[template(path = "totp_enrol.html")]
+pub(crate) struct TotpEnrolPage {
+    pub nav: Nav,
+    pub csrf: String,
+    pub secret: String,
+    pub qr_svg: String,
+    pub error: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "recovery_codes.html")]
+pub(crate) struct RecoveryCodesPage {
+    pub nav: Nav,
+    pub codes: Vec<String>,
+}
+
+pub(crate) struct ResidentLineView {
+    pub id: String,
+    pub local_id: String,
+    pub name_kanji: String,
+    pub name_kana: String,
+    pub sex: &'static str,
+    pub birth_date: String,
+    pub consent_active: bool,
+}
+
+#[derive(Template)]
+#[template(path = "residents.html")]
+pub(crate) struct ResidentsPage {
+    pub nav: Nav,
+    pub facility_name: String,
+    pub lines: Vec<ResidentLineView>,
+    pub page: i64,
+}
+
+/// The registration form's fields, echoed back after an error so nothing typed is lost.
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub(crate) struct RegisterFields {
+    #[serde(default)]
+    pub csrf: String,
+    #[serde(default)]
+    pub local_id: String,
+    #[serde(default)]
+    pub name_kanji: String,
+    #[serde(default)]
+    pub name_kana: String,
+    #[serde(default)]
+    pub sex: String,
+    #[serde(default)]
+    pub birth_date: String,
+    #[serde(default)]
+    pub postal_code: String,
+    #[serde(default)]
+    pub address: String,
+    #[serde(default)]
+    pub phone: String,
+    #[serde(default)]
+    pub consent_signed_on: String,
+    #[serde(default)]
+    pub consent_method: String,
+    #[serde(default)]
+    pub proxy_name: String,
+    #[serde(default)]
+    pub proxy_relationship: String,
+    #[serde(default)]
+    pub national: Option<String>,
+}
+
+impl RegisterFields {
+    pub(crate) fn to_form(&self) -> renkei_app::residents::RegistrationForm {
+        renkei_app::residents::RegistrationForm {
+            local_id: self.local_id.clone(),
+            name_kanji: self.name_kanji.clone(),
+            name_kana: self.name_kana.clone(),
+            sex: self.sex.clone(),
+            birth_date: self.birth_date.clone(),
+            postal_code: self.postal_code.clone(),
+            address: self.address.clone(),
+            phone: self.phone.clone(),
+            consent_signed_on: self.consent_signed_on.clone(),
+            consent_method: self.consent_method.clone(),
+            proxy_name: self.proxy_name.clone(),
+            proxy_relationship: self.proxy_relationship.clone(),
+            national: self.national.as_deref() == Some("true"),
+        }
+    }
+}
+
+pub(crate) struct RegisterView {
+    pub local_id: String,
+    pub name_kanji: String,
+    pub name_kana: String,
+    pub sex: String,
+    pub birth_date: String,
+    pub postal_code: String,
+    pub address: String,
+    pub phone: String,
+    pub consent_signed_on: String,
+    pub consent_method: String,
+    pub proxy_name: String,
+    pub proxy_relationship: String,
+    pub national: bool,
+}
+
+impl From<&RegisterFields> for RegisterView {
+    fn from(f: &RegisterFields) -> Self {
+        Self {
+            local_id: f.local_id.clone(),
+            name_kanji: f.name_kanji.clone(),
+            name_kana: f.name_kana.clone(),
+            sex: f.sex.clone(),
+            birth_date: f.birth_date.clone(),
+            postal_code: f.postal_code.clone(),
+            address: f.address.clone(),
+            phone: f.phone.clone(),
+            consent_signed_on: f.consent_signed_on.clone(),
+            consent_method: f.consent_method.clone(),
+            proxy_name: f.proxy_name.clone(),
+            proxy_relationship: f.proxy_relationship.clone(),
+            national: f.national.as_deref() == Some("true"),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "resident_new.html")]
+pub(crate) struct RegisterPage {
+    pub nav: Nav,
+    pub csrf: String,
+    pub error: Option<String>,
+    pub f: RegisterView,
+}
+
+pub(crate) struct ConsentView {
+    pub id: String,
+    pub signed_on: String,
+    pub method: &'static str,
+    pub proxy: String,
+    pub scope: &'static str,
+    pub withdrawn: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "resident.html")]
+pub(crate) struct ResidentPage {
+    pub nav: Nav,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub person_id: String,
+    pub name: String,
+    pub name_kana: String,
+    pub sex: &'static str,
+    pub birth_date: String,
+    pub postal_code: String,
+    pub address: String,
+    pub phone: String,
+    pub consent_state: &'static str,
+    pub consents: Vec<ConsentView>,
+    pub local_ids: Vec<(String, String, String)>,
+}

@@ -1,0 +1,224 @@
+//! `renkei admin`: facilities and users, for the network's operator.
+
+use crate::config::CommonArgs;
+use anyhow::Result;
+use clap::{Args, Subcommand};
+use renkei_app::NewUserRequest;
+use renkei_app::facilities::NewFacility;
+use renkei_domain::{FacilityKind, Profession, Role};
+use serde_json::json;
+
+#[derive(Args)]
+pub struct AdminArgs {
+    #[command(subcommand)]
+    what: AdminCommand,
+}
+
+#[derive(Subcommand)]
+enum AdminCommand {
+    /// Participating facilities.
+    Facility {
+        #[command(subcommand)]
+        cmd: FacilityCommand,
+    },
+    /// User accounts.
+    User {
+        #[command(subcommand)]
+        cmd: UserCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum FacilityCommand {
+    /// Add a participating facility.
+    Add {
+        /// 医療機関コード (10 digits, with check digit) or 介護保険事業所番号.
+        #[arg(long)]
+        code: String,
+        #[arg(long)]
+        name: String,
+        /// hospital, medical-clinic, dental-clinic, pharmacy, home-nursing-station,
+        /// care-facility, care-management-office, community-support-centre
+        #[arg(long)]
+        kind: FacilityKind,
+        #[command(flatten)]
+        common: CommonArgs,
+        /// Print JSON.
+        #[arg(long)]
+        json: bool,
+    },
+    /// List facilities.
+    List {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Add a user; prints the initial password and the TOTP secret once.
+    Add {
+        /// The facility's code.
+        #[arg(long)]
+        facility: String,
+        #[arg(long)]
+        login: String,
+        /// physician, dentist, pharmacist, nurse, home-visit-nurse, public-health-nurse,
+        /// dental-hygienist, physical-therapist, occupational-therapist, speech-therapist,
+        /// care-manager, care-worker, medical-social-worker, clerk
+        #[arg(long)]
+        profession: Profession,
+        /// clinical, clerk, facility-admin, network-office (repeat or comma-separate)
+        #[arg(long = "role", required = true, value_delimiter = ',')]
+        roles: Vec<Role>,
+        /// Display name (defaults to the login name).
+        #[arg(long)]
+        name: Option<String>,
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Give a user a new random password (also unlocks the account).
+    ResetPassword {
+        #[arg(long)]
+        facility: String,
+        #[arg(long)]
+        login: String,
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+pub async fn run(args: AdminArgs) -> Result<()> {
+    match args.what {
+        AdminCommand::Facility { cmd } => match cmd {
+            FacilityCommand::Add {
+                code,
+                name,
+                kind,
+                common,
+                json,
+            } => {
+                let app = common.settings(None, None)?.open_app().await?;
+                let f = app
+                    .add_facility(
+                        None,
+                        &NewFacility {
+                            code,
+                            name,
+                            kind,
+                            joined_on: None,
+                        },
+                    )
+                    .await
+                    .map_err(explain)?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&f)?);
+                } else {
+                    println!("added facility {} {} ({})", f.code, f.name, f.kind);
+                }
+            }
+            FacilityCommand::List { common, json } => {
+                let app = common.settings(None, None)?.open_app().await?;
+                let list = app.facilities().await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&list)?);
+                } else {
+                    for f in list {
+                        let state = match f.withdrawn_on {
+                            Some(d) => format!("withdrawn {d}"),
+                            None => format!("since {}", f.joined_on),
+                        };
+                        println!("{}  {:<26} {}  ({state})", f.code, f.kind.as_str(), f.name);
+                    }
+                }
+            }
+        },
+        AdminCommand::User { cmd } => match cmd {
+            UserCommand::Add {
+                facility,
+                login,
+                profession,
+                roles,
+                name,
+                common,
+                json,
+            } => {
+                let app = common.settings(None, None)?.open_app().await?;
+                let created = app
+                    .create_user(
+                        None,
+                        &NewUserRequest {
+                            facility_code: facility,
+                            display_name: name.unwrap_or_else(|| login.clone()),
+                            login,
+                            profession,
+                            roles,
+                            enrol_totp_now: true,
+                        },
+                    )
+                    .await
+                    .map_err(explain)?;
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&json!({
+                            "user": created.user,
+                            "facility_code": created.facility.code,
+                            "initial_password": created.initial_password,
+                            "totp_secret": created.totp_secret,
+                        }))?
+                    );
+                } else {
+                    println!(
+                        "added user {} at {} ({})",
+                        created.user.login, created.facility.code, created.facility.name
+                    );
+                    println!("initial password: {}", created.initial_password);
+                    if let Some(s) = &created.totp_secret {
+                        println!("TOTP secret (base32, add to an authenticator app): {s}");
+                    }
+                    println!("These are shown once; they are not stored in readable form.");
+                }
+            }
+            UserCommand::ResetPassword {
+                facility,
+                login,
+                common,
+                json,
+            } => {
+                let app = common.settings(None, None)?.open_app().await?;
+                let (user, password) = app
+                    .reset_password(None, &facility, &login)
+                    .await
+                    .map_err(explain)?;
+                if json {
+                    println!(
+                        "{}",
+                        serde_json::to_string_pretty(&json!({"user": user, "password": password}))?
+                    );
+                } else {
+                    println!("new password for {}: {password}", user.login);
+                }
+            }
+        },
+    }
+    Ok(())
+}
+
+/// English CLI messages for the errors an operator can fix.
+fn explain(e: renkei_app::AppError) -> anyhow::Error {
+    use renkei_app::AppError as E;
+    match e {
+        E::FacilityCode(c) => anyhow::anyhow!("invalid facility code: {c}"),
+        E::Duplicate(what) => anyhow::anyhow!("{what} already exists"),
+        E::NotFound(what) => anyhow::anyhow!("{what} not found"),
+        E::Invalid { field, .. } => anyhow::anyhow!("invalid {field}"),
+        other => anyhow::Error::new(other),
+    }
+}
