@@ -203,7 +203,8 @@ fn totp_ok(secret: &str, code: &str, now: OffsetDateTime) -> bool {
 }
 
 fn account_label(facility: &Facility, login: &str) -> String {
-    format!("{}:{}", facility.code, login)
+    // The otpauth label may not contain a colon.
+    format!("{login}@{}", facility.code)
 }
 
 impl App {
@@ -556,6 +557,77 @@ fn normalise_recovery_code(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_ascii_alphanumeric())
         .collect::<String>()
+}
+
+impl App {
+    /// The facility whose users `actor` may manage: their own as facility admin, any as the
+    /// network office.
+    pub async fn managed_facility(
+        &self,
+        actor: &Actor,
+        code: Option<&str>,
+    ) -> Result<Facility, AppError> {
+        let facility = match code.map(str::trim).filter(|c| !c.is_empty()) {
+            Some(c) if c != actor.facility.code.as_str() => {
+                actor.require(Role::NetworkOffice)?;
+                self.store
+                    .facility_by_code(c)
+                    .await?
+                    .ok_or(AppError::NotFound("facility"))?
+            }
+            _ => {
+                actor.require_any(&[Role::FacilityAdmin, Role::NetworkOffice])?;
+                actor.facility.clone()
+            }
+        };
+        Ok(facility)
+    }
+
+    /// The users of a facility, for its admin or the office.
+    pub async fn users_of(
+        &self,
+        actor: &Actor,
+        facility_code: Option<&str>,
+    ) -> Result<(Facility, Vec<UserAccount>), AppError> {
+        let facility = self.managed_facility(actor, facility_code).await?;
+        let users = self.store.users_of_facility(facility.id).await?;
+        Ok((facility, users))
+    }
+
+    /// Enable or disable an account (disabling ends its sessions). Nobody disables themselves.
+    pub async fn set_user_active(
+        &self,
+        actor: &Actor,
+        facility_code: &str,
+        login: &str,
+        active: bool,
+    ) -> Result<(), AppError> {
+        let facility = self.managed_facility(actor, Some(facility_code)).await?;
+        let account = self
+            .store
+            .user_account(facility.id, login.trim())
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        if account.user.id == actor.user.id {
+            return Err(AppError::Invalid {
+                field: "login",
+                message_ja: "自分自身のアカウントは無効にできません。",
+            });
+        }
+        let now = OffsetDateTime::now_utc();
+        let mut ev = actor.event(AuditAction::AdminChange, now);
+        ev.items = vec![format!(
+            "user-{}:{}",
+            if active { "enabled" } else { "disabled" },
+            account.user.id
+        )];
+        let entry = self
+            .store
+            .set_user_active(account.user.id, active, ev)
+            .await?;
+        self.after_append(entry.seq).await;
+        Ok(())
+    }
 }
 
 #[cfg(test)]

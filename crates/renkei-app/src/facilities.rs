@@ -55,3 +55,56 @@ impl App {
         Ok(self.store.facilities().await?)
     }
 }
+
+impl App {
+    /// 脱退: from `on`, the facility's users can no longer sign in or see anything.
+    pub async fn withdraw_facility(
+        &self,
+        by: Option<&Actor>,
+        code: &str,
+        on: Date,
+    ) -> Result<Facility, AppError> {
+        let now = OffsetDateTime::now_utc();
+        if let Some(actor) = by {
+            actor.require(Role::NetworkOffice)?;
+            if actor.facility.code.as_str() == code.trim() {
+                return Err(AppError::Invalid {
+                    field: "code",
+                    message_ja: "事務局の所属施設は脱退できません。",
+                });
+            }
+        }
+        let facility = self
+            .store
+            .facility_by_code(code.trim())
+            .await?
+            .ok_or(AppError::NotFound("facility"))?;
+        if on < facility.joined_on {
+            return Err(AppError::Invalid {
+                field: "withdrawn_on",
+                message_ja: "脱退日が参加日より前です。",
+            });
+        }
+        let mut ev = match by {
+            Some(a) => a.event(AuditAction::AdminChange, now),
+            None => AuditEvent::new(AuditAction::AdminChange, now),
+        };
+        ev.items = vec![format!("facility-withdrawn:{}", facility.id)];
+        let entry = self
+            .store
+            .withdraw_facility(facility.id, on, ev)
+            .await
+            .map_err(|e| match e {
+                renkei_store::StoreError::Conflict(_) => AppError::Invalid {
+                    field: "code",
+                    message_ja: "この施設はすでに脱退しています。",
+                },
+                other => other.into(),
+            })?;
+        self.after_append(entry.seq).await;
+        Ok(Facility {
+            withdrawn_on: Some(on),
+            ..facility
+        })
+    }
+}

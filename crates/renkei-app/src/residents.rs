@@ -330,7 +330,10 @@ impl App {
             .into_iter()
             .find(|c| c.id == consent)
             .ok_or(AppError::NotFound("consent"))?;
-        c.withdraw(now)?;
+        c.withdraw(now).map_err(|e| match e {
+            renkei_domain::ConsentError::AlreadyWithdrawn => AppError::AlreadyWithdrawn,
+            other => other.into(),
+        })?;
         let mut ev = actor.event(AuditAction::WithdrawConsent, now);
         ev.person_id = Some(person);
         ev.items = vec![format!("consent:{consent}")];

@@ -3,6 +3,7 @@
 //! Handlers only parse, call `renkei-app` and render; they decide nothing about access.
 #![forbid(unsafe_code)]
 
+mod admin;
 mod api;
 mod error;
 mod pages;
@@ -72,6 +73,20 @@ pub fn router(state: AppState) -> Router {
         .route(
             "/residents/{id}/consents/{consent}/withdraw",
             post(pages::withdraw_consent),
+        )
+        .route("/admin/users", get(admin::users).post(admin::add_user))
+        .route(
+            "/admin/users/{login}/reset-password",
+            post(admin::reset_password),
+        )
+        .route("/admin/users/{login}/active", post(admin::set_active))
+        .route(
+            "/admin/facilities",
+            get(admin::facilities).post(admin::add_facility),
+        )
+        .route(
+            "/admin/facilities/{code}/withdraw",
+            post(admin::withdraw_facility),
         )
         .route("/static/htmx.min.js", get(pages::htmx))
         .route("/static/renkei.css", get(pages::css))

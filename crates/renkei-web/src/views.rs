@@ -10,6 +10,8 @@ pub(crate) struct Nav {
     pub who: Option<String>,
     pub csrf: Option<String>,
     pub clerical: bool,
+    pub user_admin: bool,
+    pub office: bool,
 }
 
 impl Nav {
@@ -18,6 +20,8 @@ impl Nav {
             who: None,
             csrf: None,
             clerical: false,
+            user_admin: false,
+            office: false,
         }
     }
 
@@ -33,6 +37,9 @@ impl Nav {
             clerical: [Role::Clerk, Role::FacilityAdmin, Role::NetworkOffice]
                 .iter()
                 .any(|r| actor.user.has_role(*r)),
+            user_admin: actor.user.has_role(Role::FacilityAdmin)
+                || actor.user.has_role(Role::NetworkOffice),
+            office: actor.user.has_role(Role::NetworkOffice),
         }
     }
 }
@@ -240,4 +247,61 @@ pub(crate) struct ResidentPage {
     pub consent_state: &'static str,
     pub consents: Vec<ConsentView>,
     pub local_ids: Vec<(String, String, String)>,
+}
+
+pub(crate) struct UserLine {
+    pub login: String,
+    pub display_name: String,
+    pub profession: &'static str,
+    pub roles: String,
+    pub active: bool,
+    pub totp: bool,
+    pub locked: bool,
+}
+
+/// A selectable enumeration value: (kebab-case name, Japanese label).
+pub(crate) type Choice = (&'static str, &'static str);
+
+#[derive(Template)]
+#[template(path = "admin_users.html")]
+pub(crate) struct AdminUsersPage {
+    pub nav: Nav,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub facility_code: String,
+    pub facility_name: String,
+    pub users: Vec<UserLine>,
+    pub professions: Vec<Choice>,
+    pub office: bool,
+}
+
+#[derive(Template)]
+#[template(path = "admin_secret.html")]
+pub(crate) struct AdminSecretPage {
+    pub nav: Nav,
+    pub heading: String,
+    pub facility_code: String,
+    pub login: String,
+    pub password: String,
+}
+
+pub(crate) struct FacilityLine {
+    pub code: String,
+    pub name: String,
+    pub kind: &'static str,
+    pub joined_on: String,
+    pub withdrawn_on: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "admin_facilities.html")]
+pub(crate) struct AdminFacilitiesPage {
+    pub nav: Nav,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub error: Option<String>,
+    pub facilities: Vec<FacilityLine>,
+    pub kinds: Vec<Choice>,
+    pub today: String,
 }

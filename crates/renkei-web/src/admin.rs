@@ -1,0 +1,367 @@
+//! Administration pages: facility admins manage their users; the network office manages
+//! facilities (参加・脱退) and any facility's users.
+
+use crate::session::Signed;
+use crate::views::{
+    AdminFacilitiesPage, AdminSecretPage, AdminUsersPage, Choice, FacilityLine, Nav, UserLine,
+    render,
+};
+use crate::{AppState, WebError};
+use axum::Form;
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Redirect, Response};
+use renkei_app::AppError;
+use renkei_app::facilities::NewFacility;
+use renkei_domain::{FacilityKind, Profession, Role};
+use serde::Deserialize;
+use time::OffsetDateTime;
+
+fn professions() -> Vec<Choice> {
+    Profession::ALL
+        .iter()
+        .map(|p| (p.as_str(), p.label_ja()))
+        .collect()
+}
+
+fn kinds() -> Vec<Choice> {
+    FacilityKind::ALL
+        .iter()
+        .map(|k| (k.as_str(), k.label_ja()))
+        .collect()
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct UsersQuery {
+    facility: Option<String>,
+    done: Option<String>,
+}
+
+async fn users_page(
+    state: &AppState,
+    s: &Signed,
+    facility: Option<&str>,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<AdminUsersPage, WebError> {
+    let a = &s.0.actor;
+    let (facility, users) = state.app.users_of(a, facility).await?;
+    let now = OffsetDateTime::now_utc();
+    Ok(AdminUsersPage {
+        nav: Nav::for_actor(a, &s.0.session.csrf_token),
+        csrf: s.0.session.csrf_token.clone(),
+        notice,
+        error,
+        facility_code: facility.code.to_string(),
+        facility_name: facility.name,
+        users: users
+            .into_iter()
+            .map(|u| UserLine {
+                login: u.user.login.to_string(),
+                display_name: u.user.display_name,
+                profession: u.user.profession.label_ja(),
+                roles: u
+                    .user
+                    .roles
+                    .iter()
+                    .map(|r| r.label_ja())
+                    .collect::<Vec<_>>()
+                    .join("・"),
+                active: u.user.active,
+                totp: u.totp_confirmed,
+                locked: u.locked_until.is_some_and(|t| t > now),
+            })
+            .collect(),
+        professions: professions(),
+        office: a.user.has_role(Role::NetworkOffice),
+    })
+}
+
+pub(crate) async fn users(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<UsersQuery>,
+) -> Result<axum::response::Html<String>, WebError> {
+    let notice = match q.done.as_deref() {
+        Some("enabled") => Some("アカウントを有効にしました。".to_owned()),
+        Some("disabled") => {
+            Some("アカウントを無効にしました。ログイン中のセッションも終了しました。".to_owned())
+        }
+        _ => None,
+    };
+    Ok(render(
+        &users_page(&state, &s, q.facility.as_deref(), notice, None).await?,
+    ))
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AddUserFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    facility: String,
+    #[serde(default)]
+    login: String,
+    #[serde(default)]
+    display_name: String,
+    #[serde(default)]
+    profession: String,
+    role_clinical: Option<String>,
+    role_clerk: Option<String>,
+    role_facility_admin: Option<String>,
+    role_network_office: Option<String>,
+}
+
+pub(crate) async fn add_user(
+    State(state): State<AppState>,
+    s: Signed,
+    Form(f): Form<AddUserFields>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&f.csrf)?;
+    let a = &s.0.actor;
+    let roles: Vec<Role> = [
+        (Role::Clinical, &f.role_clinical),
+        (Role::Clerk, &f.role_clerk),
+        (Role::FacilityAdmin, &f.role_facility_admin),
+        (Role::NetworkOffice, &f.role_network_office),
+    ]
+    .into_iter()
+    .filter(|(_, v)| v.as_deref() == Some("true"))
+    .map(|(r, _)| r)
+    .collect();
+    let result = match f.profession.parse::<Profession>() {
+        Ok(profession) => {
+            state
+                .app
+                .create_user(
+                    Some(a),
+                    &renkei_app::NewUserRequest {
+                        facility_code: f.facility.clone(),
+                        login: f.login.clone(),
+                        display_name: f.display_name.clone(),
+                        profession,
+                        roles,
+                        enrol_totp_now: false,
+                    },
+                )
+                .await
+        }
+        Err(_) => Err(AppError::Invalid {
+            field: "profession",
+            message_ja: "職種を選んでください。",
+        }),
+    };
+    match result {
+        Ok(created) => Ok(render(&AdminSecretPage {
+            nav: Nav::for_actor(a, &s.0.session.csrf_token),
+            heading: "利用者を追加しました".into(),
+            facility_code: created.facility.code.to_string(),
+            login: created.user.login.to_string(),
+            password: created.initial_password,
+        })
+        .into_response()),
+        Err(e @ (AppError::Invalid { .. } | AppError::Duplicate(_))) => {
+            let status = if matches!(e, AppError::Duplicate(_)) {
+                StatusCode::CONFLICT
+            } else {
+                StatusCode::UNPROCESSABLE_ENTITY
+            };
+            let page =
+                users_page(&state, &s, Some(&f.facility), None, Some(e.message_ja())).await?;
+            Ok((status, render(&page)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct UserActionFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    facility: String,
+    #[serde(default)]
+    active: String,
+}
+
+pub(crate) async fn reset_password(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(login): Path<String>,
+    Form(f): Form<UserActionFields>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&f.csrf)?;
+    let a = &s.0.actor;
+    let (user, password) = state
+        .app
+        .reset_password(Some(a), &f.facility, &login)
+        .await?;
+    Ok(render(&AdminSecretPage {
+        nav: Nav::for_actor(a, &s.0.session.csrf_token),
+        heading: "パスワードを再発行しました".into(),
+        facility_code: f.facility.trim().to_owned(),
+        login: user.login.to_string(),
+        password,
+    })
+    .into_response())
+}
+
+pub(crate) async fn set_active(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(login): Path<String>,
+    Form(f): Form<UserActionFields>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&f.csrf)?;
+    let active = f.active == "true";
+    state
+        .app
+        .set_user_active(&s.0.actor, &f.facility, &login, active)
+        .await?;
+    let done = if active { "enabled" } else { "disabled" };
+    Ok(Redirect::to(&format!(
+        "/admin/users?facility={}&done={done}",
+        f.facility.trim()
+    ))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct FacilitiesQuery {
+    done: Option<String>,
+}
+
+async fn facilities_page(
+    state: &AppState,
+    s: &Signed,
+    notice: Option<String>,
+    error: Option<String>,
+) -> Result<AdminFacilitiesPage, WebError> {
+    let a = &s.0.actor;
+    a.require(Role::NetworkOffice)?;
+    let today = renkei_app::today_jst(OffsetDateTime::now_utc());
+    Ok(AdminFacilitiesPage {
+        nav: Nav::for_actor(a, &s.0.session.csrf_token),
+        csrf: s.0.session.csrf_token.clone(),
+        notice,
+        error,
+        facilities: state
+            .app
+            .facilities()
+            .await?
+            .into_iter()
+            .map(|f| FacilityLine {
+                code: f.code.to_string(),
+                name: f.name,
+                kind: f.kind.label_ja(),
+                joined_on: f.joined_on.to_string(),
+                withdrawn_on: f.withdrawn_on.map(|d| d.to_string()),
+            })
+            .collect(),
+        kinds: kinds(),
+        today: today.to_string(),
+    })
+}
+
+pub(crate) async fn facilities(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<FacilitiesQuery>,
+) -> Result<axum::response::Html<String>, WebError> {
+    let notice = match q.done.as_deref() {
+        Some("added") => Some("施設を追加しました。".to_owned()),
+        Some("withdrawn") => {
+            Some("脱退を登録しました。脱退日以降、この施設の利用者は閲覧できません。".to_owned())
+        }
+        _ => None,
+    };
+    Ok(render(&facilities_page(&state, &s, notice, None).await?))
+}
+
+fn parse_day(s: &str) -> Option<time::Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s.trim(), &fmt).ok()
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AddFacilityFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    code: String,
+    #[serde(default)]
+    name: String,
+    #[serde(default)]
+    kind: String,
+    #[serde(default)]
+    joined_on: String,
+}
+
+pub(crate) async fn add_facility(
+    State(state): State<AppState>,
+    s: Signed,
+    Form(f): Form<AddFacilityFields>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&f.csrf)?;
+    let result = match f.kind.parse::<FacilityKind>() {
+        Ok(kind) => {
+            state
+                .app
+                .add_facility(
+                    Some(&s.0.actor),
+                    &NewFacility {
+                        code: f.code.clone(),
+                        name: f.name.clone(),
+                        kind,
+                        joined_on: parse_day(&f.joined_on),
+                    },
+                )
+                .await
+        }
+        Err(_) => Err(AppError::Invalid {
+            field: "kind",
+            message_ja: "施設の種別を選んでください。",
+        }),
+    };
+    match result {
+        Ok(_) => Ok(Redirect::to("/admin/facilities?done=added").into_response()),
+        Err(
+            e @ (AppError::Invalid { .. } | AppError::FacilityCode(_) | AppError::Duplicate(_)),
+        ) => {
+            let message = e.message_ja();
+            let status = WebError::App(e).status();
+            let page = facilities_page(&state, &s, None, Some(message)).await?;
+            Ok((status, render(&page)).into_response())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+#[derive(Deserialize)]
+pub(crate) struct WithdrawFacilityFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    on: String,
+}
+
+pub(crate) async fn withdraw_facility(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(code): Path<String>,
+    Form(f): Form<WithdrawFacilityFields>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&f.csrf)?;
+    let Some(on) = parse_day(&f.on) else {
+        return Err(AppError::Invalid {
+            field: "on",
+            message_ja: "脱退日を正しく入力してください。",
+        }
+        .into());
+    };
+    state
+        .app
+        .withdraw_facility(Some(&s.0.actor), &code, on)
+        .await?;
+    Ok(Redirect::to("/admin/facilities?done=withdrawn").into_response())
+}
