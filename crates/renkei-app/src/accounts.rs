@@ -194,12 +194,22 @@ pub fn new_totp_secret() -> Result<String, AppError> {
         .to_string())
 }
 
-fn totp_ok(secret: &str, code: &str, now: OffsetDateTime) -> bool {
+/// The time step (RFC 6238, 30 s) whose code `code` is, within one step of `now`.
+fn totp_step(secret: &str, code: &str, now: OffsetDateTime) -> Option<i64> {
     let code: String = code.chars().filter(|c| !c.is_whitespace()).collect();
-    code.len() == 6
-        && totp(secret, "x")
-            .map(|t| t.check(&code, now.unix_timestamp().max(0) as u64))
-            .unwrap_or(false)
+    if code.len() != 6 {
+        return None;
+    }
+    let t = totp(secret, "x").ok()?;
+    let step = now.unix_timestamp().max(0) / 30;
+    [step, step - 1, step + 1].into_iter().find(|s| {
+        let at = u64::try_from(s * 30).unwrap_or(0);
+        subtle::ConstantTimeEq::ct_eq(t.generate(at).as_bytes(), code.as_bytes()).into()
+    })
+}
+
+fn totp_ok(secret: &str, code: &str, now: OffsetDateTime) -> bool {
+    totp_step(secret, code, now).is_some()
 }
 
 fn account_label(facility: &Facility, login: &str) -> String {
@@ -303,8 +313,9 @@ impl App {
     ) -> Result<bool, LoginError> {
         match (&account.totp_secret, account.totp_confirmed) {
             (Some(secret), true) => {
-                if totp_ok(secret, given, now) {
-                    return Ok(true);
+                if let Some(step) = totp_step(secret, given, now) {
+                    // A code is good once: a replayed (or older) step is refused.
+                    return Ok(self.store.use_totp_step(account.user.id, step).await?);
                 }
                 let code = normalise_recovery_code(given);
                 if code.len() == 10 {
@@ -653,6 +664,16 @@ mod tests {
         assert!(totp_ok(&secret, &code, now));
         assert!(!totp_ok(&secret, &code, now + time::Duration::minutes(5)));
         assert!(!totp_ok(&secret, "12345", now));
+    }
+
+    #[test]
+    fn the_matching_step_is_reported() {
+        let secret = new_totp_secret().unwrap();
+        let now = OffsetDateTime::now_utc();
+        let t = totp(&secret, "a").unwrap();
+        let step = now.unix_timestamp() / 30;
+        let previous = t.generate(((step - 1) * 30) as u64);
+        assert_eq!(totp_step(&secret, &previous, now), Some(step - 1));
     }
 
     #[test]

@@ -280,6 +280,23 @@ impl Store {
         })
     }
 
+    /// Record that a TOTP code of time step `step` was used: true if no code of this or a later
+    /// step was accepted before (so a code cannot be replayed).
+    pub async fn use_totp_step(&self, user: UserId, step: i64) -> Result<bool> {
+        let done = with_pool!(self, pool => {
+            sqlx::query(
+                "UPDATE users SET totp_last_step = $2 \
+                 WHERE user_id = $1 AND (totp_last_step IS NULL OR totp_last_step < $2)",
+            )
+            .bind(user.as_uuid())
+            .bind(step)
+            .execute(pool)
+            .await?
+            .rows_affected()
+        });
+        Ok(done == 1)
+    }
+
     /// Spend a recovery code: true if it existed and was unused.
     pub async fn use_recovery_code(
         &self,

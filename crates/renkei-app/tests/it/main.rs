@@ -240,3 +240,14 @@ async fn verify_names_the_first_edited_deleted_inserted_or_reordered_entry() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn a_one_time_code_cannot_be_replayed() {
+    let w = world().await;
+    let c = code(&w.secret);
+    assert!(w.app.login(&attempt(&w.password, &c)).await.is_ok());
+    assert_eq!(
+        w.app.login(&attempt(&w.password, &c)).await.unwrap_err(),
+        LoginError::BadCredentials
+    );
+}
