@@ -234,7 +234,11 @@ impl App {
             let mut ev = AuditEvent::new(AuditAction::LoginFailed, now);
             ev.outcome = AuditOutcome::Denied("unknown-account".into());
             ev.client_addr = attempt.client_addr.clone();
-            self.store.record_failed_login(None, 0, None, ev).await?;
+            let (entry, _) = self
+                .store
+                .record_failed_login(None, now, 0, self.config.lockout_duration, ev)
+                .await?;
+            self.after_append(entry.seq).await;
             return Err(LoginError::BadCredentials);
         };
         let actor = Actor {
@@ -248,9 +252,7 @@ impl App {
         {
             let mut ev = actor.event(AuditAction::LoginFailed, now);
             ev.outcome = AuditOutcome::Denied("account-locked".into());
-            self.store
-                .record_failed_login(None, account.failed_logins, Some(until), ev)
-                .await?;
+            self.audit(ev).await.map_err(|_| LoginError::Internal)?;
             return Err(LoginError::Locked(until));
         }
         let password_ok = verify_password(&attempt.password, &account.password_hash);
@@ -260,9 +262,6 @@ impl App {
                 .await?;
         let usable = account.user.active && facility.is_active_on(today_jst(now));
         if !(password_ok && factor_ok && usable) {
-            let failed = account.failed_logins + 1;
-            let locked = (failed >= self.config.lockout_threshold)
-                .then(|| now + self.config.lockout_duration);
             let mut ev = actor.event(AuditAction::LoginFailed, now);
             ev.outcome = AuditOutcome::Denied(
                 if !password_ok {
@@ -274,9 +273,17 @@ impl App {
                 }
                 .into(),
             );
-            self.store
-                .record_failed_login(Some(account.user.id), failed, locked, ev)
+            let (entry, locked) = self
+                .store
+                .record_failed_login(
+                    Some(account.user.id),
+                    now,
+                    self.config.lockout_threshold,
+                    self.config.lockout_duration,
+                    ev,
+                )
                 .await?;
+            self.after_append(entry.seq).await;
             return Err(match locked {
                 Some(until) => LoginError::Locked(until),
                 None => LoginError::BadCredentials,
@@ -287,7 +294,9 @@ impl App {
             token_hash: digest(&token),
             user_id: account.user.id,
             csrf_token: crate::secrets::token().map_err(|_| LoginError::Internal)?,
-            stage: if account.totp_confirmed {
+            stage: if account.must_change_password {
+                SessionStage::ChangePassword
+            } else if account.totp_confirmed {
                 SessionStage::Full
             } else {
                 SessionStage::EnrolTotp
@@ -445,7 +454,9 @@ impl App {
                 &NewUser {
                     user: user.clone(),
                     password_hash: hash_password(&password)?,
-                    must_change_password: false,
+                    // Someone else saw this password: its owner must replace it (the operator's
+                    // CLI is trusted to hand it over in person).
+                    must_change_password: by.is_some(),
                     totp_secret: totp_secret.clone(),
                     totp_confirmed: totp_secret.is_some(),
                 },
@@ -484,6 +495,7 @@ impl App {
             if !own && !actor.user.has_role(Role::NetworkOffice) {
                 return Err(AppError::RoleRequired("facility-admin"));
             }
+            require_office_for_office_accounts(actor, &account.user)?;
         }
         let password = readable(16)?;
         let mut ev = match by {
@@ -493,7 +505,12 @@ impl App {
         ev.items = vec![format!("password-reset:{}", account.user.id)];
         let entry = self
             .store
-            .set_password(account.user.id, &hash_password(&password)?, false, ev)
+            .set_password(
+                account.user.id,
+                &hash_password(&password)?,
+                by.is_some(),
+                ev,
+            )
             .await?;
         self.after_append(entry.seq).await;
         Ok((account.user, password))
@@ -501,6 +518,18 @@ impl App {
 
     /// Start TOTP enrolment: a fresh secret (unconfirmed) and its otpauth URL for the QR code.
     pub async fn begin_totp_enrolment(&self, actor: &Actor) -> Result<(String, String), AppError> {
+        // Never replace an enrolled authenticator here: that would switch off the second factor.
+        let account = self
+            .store
+            .user_account_by_id(actor.user.id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        if account.totp_confirmed {
+            return Err(AppError::Invalid {
+                field: "totp",
+                message_ja: "二要素認証はすでに登録されています。",
+            });
+        }
         let secret = new_totp_secret()?;
         self.store
             .set_totp(actor.user.id, &secret, false, &[], None, None)
@@ -560,6 +589,80 @@ impl App {
             .await?;
         Ok(shown)
     }
+}
+
+/// The smallest password a user may choose.
+pub const MIN_PASSWORD_CHARS: usize = 12;
+
+impl App {
+    /// The user replaces their password (forced after an initial or reset password).
+    pub async fn change_password(
+        &self,
+        actor: &Actor,
+        session: &Session,
+        current: &str,
+        new: &str,
+        repeated: &str,
+    ) -> Result<SessionStage, AppError> {
+        let now = OffsetDateTime::now_utc();
+        let account = self
+            .store
+            .user_account_by_id(actor.user.id)
+            .await?
+            .ok_or(AppError::NotFound("user"))?;
+        if !verify_password(current, &account.password_hash) {
+            return Err(AppError::Invalid {
+                field: "current_password",
+                message_ja: "現在のパスワードが正しくありません。",
+            });
+        }
+        if new != repeated {
+            return Err(AppError::Invalid {
+                field: "new_password",
+                message_ja: "新しいパスワードが確認用と一致しません。",
+            });
+        }
+        if new.chars().count() < MIN_PASSWORD_CHARS || new.chars().count() > 128 {
+            return Err(AppError::Invalid {
+                field: "new_password",
+                message_ja: "新しいパスワードは12文字以上128文字以内にしてください。",
+            });
+        }
+        if new == current || new.to_lowercase().contains(actor.user.login.as_str()) {
+            return Err(AppError::Invalid {
+                field: "new_password",
+                message_ja: "現在のパスワードやログインIDを含まないパスワードにしてください。",
+            });
+        }
+        let next = match session.stage {
+            SessionStage::ChangePassword if !account.totp_confirmed => SessionStage::EnrolTotp,
+            SessionStage::EnrolTotp => SessionStage::EnrolTotp,
+            _ => SessionStage::Full,
+        };
+        let mut ev = actor.event(AuditAction::AdminChange, now);
+        ev.items = vec![format!("password-changed:{}", actor.user.id)];
+        let entry = self
+            .store
+            .change_own_password(
+                actor.user.id,
+                &hash_password(new)?,
+                &session.token_hash,
+                next,
+                ev,
+            )
+            .await?;
+        self.after_append(entry.seq).await;
+        Ok(next)
+    }
+}
+
+/// Only the network office manages accounts that hold the network-office role: a facility
+/// admin must not be able to take one over by resetting its password.
+fn require_office_for_office_accounts(actor: &Actor, target: &User) -> Result<(), AppError> {
+    if target.has_role(Role::NetworkOffice) && !actor.user.has_role(Role::NetworkOffice) {
+        return Err(AppError::RoleRequired("network-office"));
+    }
+    Ok(())
 }
 
 /// Recovery codes are shown as `abcde-fghij`; accept them with or without the hyphen and
@@ -625,6 +728,7 @@ impl App {
                 message_ja: "自分自身のアカウントは無効にできません。",
             });
         }
+        require_office_for_office_accounts(actor, &account.user)?;
         let now = OffsetDateTime::now_utc();
         let mut ev = actor.event(AuditAction::AdminChange, now);
         ev.items = vec![format!(

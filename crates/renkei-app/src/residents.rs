@@ -403,15 +403,20 @@ impl App {
 }
 
 impl App {
-    /// Record the acting facility's own patient ID for a registered person; the facility gains
-    /// a care relationship.
+    /// Record `facility`'s patient ID for a registered person; the facility gains a care
+    /// relationship, so this is reserved to the network office (`by`) or the operator (`None`,
+    /// e.g. migrating an existing region). Clerks register residents at their own facility;
+    /// automatic links come from 名寄せ.
     pub async fn link_local_patient(
         &self,
-        actor: &Actor,
+        by: Option<&Actor>,
+        facility: &Facility,
         person: PersonId,
         local_id: &str,
     ) -> Result<(), AppError> {
-        actor.require_any(&CLERICAL)?;
+        if let Some(actor) = by {
+            actor.require(Role::NetworkOffice)?;
+        }
         let now = OffsetDateTime::now_utc();
         let local_id = LocalPatientNumber::parse(local_id).map_err(|_| {
             invalid(
@@ -424,14 +429,17 @@ impl App {
         }
         let lp = LocalPatient {
             person_id: person,
-            facility_id: actor.facility.id,
+            facility_id: facility.id,
             local_id,
             method: LinkMethod::Registered,
             linked_at: renkei_domain::to_micros(now),
         };
-        let mut ev = actor.event(AuditAction::LinkLocalPatient, now);
+        let mut ev = match by {
+            Some(a) => a.event(AuditAction::LinkLocalPatient, now),
+            None => renkei_domain::AuditEvent::new(AuditAction::LinkLocalPatient, now),
+        };
         ev.person_id = Some(person);
-        ev.items = vec!["local-id".into()];
+        ev.items = vec![format!("local-id-at:{}", facility.id)];
         let entry = self.store.link_local_patient(&lp, ev).await?;
         self.after_append(entry.seq).await;
         Ok(())

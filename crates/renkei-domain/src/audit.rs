@@ -126,10 +126,12 @@ impl AuditOutcome {
             Self::Denied(r) => format!("denied:{r}"),
         }
     }
-    pub fn decode(s: &str) -> Self {
+    /// The inverse of [`encode`](Self::encode); anything else is not an outcome.
+    pub fn decode(s: &str) -> Option<Self> {
         match s.strip_prefix("denied:") {
-            Some(r) => Self::Denied(r.to_owned()),
-            None => Self::Success,
+            Some(r) => Some(Self::Denied(r.to_owned())),
+            None if s == "success" => Some(Self::Success),
+            None => None,
         }
     }
 }
@@ -394,6 +396,14 @@ mod tests {
         let mut c = chain(10);
         c.swap(2, 3);
         assert_eq!(verify(&c).map_err(|e| e.seq()), Err(4));
+    }
+
+    #[test]
+    fn outcomes_decode_strictly() {
+        for o in [AuditOutcome::Success, AuditOutcome::Denied("rule3".into())] {
+            assert_eq!(AuditOutcome::decode(&o.encode()), Some(o));
+        }
+        assert_eq!(AuditOutcome::decode("failure"), None);
     }
 
     #[test]

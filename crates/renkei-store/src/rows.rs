@@ -305,7 +305,8 @@ impl AuditRow {
                 items: self.items.0,
                 consent_state: self.consent_state,
                 access_method: self.access_method,
-                outcome: AuditOutcome::decode(&self.outcome),
+                outcome: AuditOutcome::decode(&self.outcome)
+                    .ok_or(StoreError::Corrupt("audit outcome"))?,
                 request_id: self.request_id,
                 client_addr: self.client_addr,
             },

@@ -38,6 +38,8 @@ pub enum SessionStage {
     Full,
     /// Password accepted; the user must enrol a TOTP authenticator before anything else.
     EnrolTotp,
+    /// Signed in with an initial or reset password that must be replaced first.
+    ChangePassword,
 }
 
 impl SessionStage {
@@ -45,12 +47,14 @@ impl SessionStage {
         match self {
             Self::Full => "full",
             Self::EnrolTotp => "enrol-totp",
+            Self::ChangePassword => "change-password",
         }
     }
     pub fn parse(s: &str) -> Option<Self> {
         match s {
             "full" => Some(Self::Full),
             "enrol-totp" => Some(Self::EnrolTotp),
+            "change-password" => Some(Self::ChangePassword),
             _ => None,
         }
     }
@@ -159,24 +163,78 @@ impl Store {
         })
     }
 
-    /// Count a failed login and lock the account until `locked_until` if set.
-    pub async fn record_failed_login(
+    /// The user's own password change: the new hash, no forced change any more, every other
+    /// session ended, and this session moved on to `next_stage`.
+    pub async fn change_own_password(
         &self,
-        user: Option<UserId>,
-        failed_logins: i32,
-        locked_until: Option<OffsetDateTime>,
+        user: UserId,
+        password_hash: &str,
+        session_token_hash: &str,
+        next_stage: SessionStage,
         audit: AuditEvent,
     ) -> Result<AuditEntry> {
         in_tx!(self, tx => {
-            if let Some(user) = user {
-                sqlx::query("UPDATE users SET failed_logins = $2, locked_until = $3 WHERE user_id = $1")
-                    .bind(user.as_uuid())
-                    .bind(failed_logins)
-                    .bind(locked_until)
-                    .execute(&mut *tx)
-                    .await?;
-            }
+            sqlx::query(
+                "UPDATE users SET password_hash = $2, must_change_password = FALSE WHERE user_id = $1",
+            )
+            .bind(user.as_uuid())
+            .bind(password_hash)
+            .execute(&mut *tx)
+            .await?;
+            sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND token_hash <> $2")
+                .bind(user.as_uuid())
+                .bind(session_token_hash)
+                .execute(&mut *tx)
+                .await?;
+            sqlx::query("UPDATE sessions SET stage = $2 WHERE token_hash = $1")
+                .bind(session_token_hash)
+                .bind(next_stage.as_str())
+                .execute(&mut *tx)
+                .await?;
             append_in_tx!(tx, audit)
+        })
+    }
+
+    /// Count a failed login atomically (parallel guesses cannot overwrite each other) and
+    /// lock the account for `lock_for` once `threshold` failures are reached. A lock that has
+    /// expired starts the count afresh. Returns the lock's end, if locked now.
+    pub async fn record_failed_login(
+        &self,
+        user: Option<UserId>,
+        now: OffsetDateTime,
+        threshold: i32,
+        lock_for: time::Duration,
+        audit: AuditEvent,
+    ) -> Result<(AuditEntry, Option<OffsetDateTime>)> {
+        in_tx!(self, tx => {
+            let mut locked = None;
+            if let Some(user) = user {
+                // The increment is the transaction's first statement: it takes the write lock.
+                let (mut failed, until): (i32, Option<OffsetDateTime>) = sqlx::query_as(
+                    "UPDATE users SET failed_logins = failed_logins + 1 WHERE user_id = $1 \
+                     RETURNING failed_logins, locked_until",
+                )
+                .bind(user.as_uuid())
+                .fetch_one(&mut *tx)
+                .await?;
+                if until.is_some_and(|t| t <= now) {
+                    failed = 1;
+                    sqlx::query("UPDATE users SET failed_logins = 1, locked_until = NULL WHERE user_id = $1")
+                        .bind(user.as_uuid())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                if failed >= threshold {
+                    let until = now + lock_for;
+                    sqlx::query("UPDATE users SET locked_until = $2 WHERE user_id = $1")
+                        .bind(user.as_uuid())
+                        .bind(until)
+                        .execute(&mut *tx)
+                        .await?;
+                    locked = Some(until);
+                }
+            }
+            (append_in_tx!(tx, audit), locked)
         })
     }
 

@@ -14,6 +14,8 @@ pub enum WebError {
     },
     /// Signed in with a password but TOTP enrolment is pending.
     EnrolmentPending,
+    /// Signed in with an initial or reset password that must be changed first.
+    PasswordChangeRequired,
     /// The form's CSRF token did not match the session's.
     Csrf,
     Internal,
@@ -37,9 +39,9 @@ impl WebError {
             WebError::App(AppError::NotFound(_)) => StatusCode::NOT_FOUND,
             WebError::App(AppError::Denied(_) | AppError::RoleRequired(_)) => StatusCode::FORBIDDEN,
             WebError::App(_) | WebError::Internal => StatusCode::INTERNAL_SERVER_ERROR,
-            WebError::Unauthenticated { .. } | WebError::EnrolmentPending => {
-                StatusCode::UNAUTHORIZED
-            }
+            WebError::Unauthenticated { .. }
+            | WebError::EnrolmentPending
+            | WebError::PasswordChangeRequired => StatusCode::UNAUTHORIZED,
             WebError::Csrf => StatusCode::FORBIDDEN,
         }
     }
@@ -52,6 +54,7 @@ impl WebError {
             }
             WebError::Unauthenticated { expired: false } => "ログインしてください。".into(),
             WebError::EnrolmentPending => "先に二要素認証を登録してください。".into(),
+            WebError::PasswordChangeRequired => "先にパスワードを変更してください。".into(),
             WebError::Csrf => {
                 "画面の有効期限が切れたか、不正な送信です。画面を開き直してから、もう一度操作してください。".into()
             }
@@ -65,6 +68,7 @@ impl WebError {
             WebError::Unauthenticated { expired: true } => "session-expired",
             WebError::Unauthenticated { expired: false } => "not-signed-in",
             WebError::EnrolmentPending => "totp-enrolment-pending",
+            WebError::PasswordChangeRequired => "password-change-required",
             WebError::Csrf => "csrf-mismatch",
             WebError::Internal => "internal",
         }
@@ -83,6 +87,7 @@ impl IntoResponse for WebError {
                 .into_response();
             }
             WebError::EnrolmentPending => return Redirect::to("/totp/enrol").into_response(),
+            WebError::PasswordChangeRequired => return Redirect::to("/password").into_response(),
             WebError::App(e @ (AppError::Store(_) | AppError::Key(_) | AppError::Hashing)) => {
                 tracing::error!(error = %e, "request failed");
             }

@@ -61,6 +61,10 @@ pub fn router(state: AppState) -> Router {
         .route("/logout", post(pages::logout))
         .route("/home", get(pages::home))
         .route(
+            "/password",
+            get(pages::password_page).post(pages::password_submit),
+        )
+        .route(
             "/totp/enrol",
             get(pages::totp_enrol_page).post(pages::totp_enrol_submit),
         )

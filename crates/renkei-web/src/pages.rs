@@ -104,6 +104,7 @@ pub(crate) async fn login_submit(
             let next = match ok.session.stage {
                 renkei_app::SessionStage::Full => "/home",
                 renkei_app::SessionStage::EnrolTotp => "/totp/enrol",
+                renkei_app::SessionStage::ChangePassword => "/password",
             };
             let jar = jar.remove(removal(LOGIN_CSRF_COOKIE)).add(cookie(
                 SESSION_COOKIE,
@@ -191,8 +192,12 @@ pub(crate) async fn totp_enrol_page(
     State(state): State<AppState>,
     s: AnySession,
 ) -> Result<Response, WebError> {
-    if s.session.stage == renkei_app::SessionStage::Full {
-        return Ok(Redirect::to("/home").into_response());
+    match s.session.stage {
+        renkei_app::SessionStage::Full => return Ok(Redirect::to("/home").into_response()),
+        renkei_app::SessionStage::ChangePassword => {
+            return Ok(Redirect::to("/password").into_response());
+        }
+        renkei_app::SessionStage::EnrolTotp => {}
     }
     let (secret, url) = state.app.begin_totp_enrolment(&s.actor).await?;
     Ok(render(&TotpEnrolPage {
@@ -220,6 +225,10 @@ pub(crate) async fn totp_enrol_submit(
 ) -> Result<Response, WebError> {
     if !tokens_match(&f.csrf, &s.session.csrf_token) {
         return Err(WebError::Csrf);
+    }
+    if s.session.stage != renkei_app::SessionStage::EnrolTotp {
+        // A repeated submission (reload, double click) after enrolment changes nothing.
+        return Ok(Redirect::to("/home").into_response());
     }
     match state
         .app
@@ -451,4 +460,62 @@ pub(crate) async fn css() -> Response {
         include_str!("../static/renkei.css"),
     )
         .into_response()
+}
+
+pub(crate) async fn password_page(s: AnySession) -> Html {
+    render(&PasswordPage {
+        nav: Nav::for_actor(&s.actor, &s.session.csrf_token),
+        csrf: s.session.csrf_token.clone(),
+        forced: s.session.stage == renkei_app::SessionStage::ChangePassword,
+        error: None,
+        min_chars: renkei_app::accounts::MIN_PASSWORD_CHARS,
+    })
+}
+
+#[derive(Deserialize)]
+pub(crate) struct PasswordFields {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    current_password: String,
+    #[serde(default)]
+    new_password: String,
+    #[serde(default)]
+    repeat_password: String,
+}
+
+pub(crate) async fn password_submit(
+    State(state): State<AppState>,
+    s: AnySession,
+    Form(f): Form<PasswordFields>,
+) -> Result<Response, WebError> {
+    if !tokens_match(&f.csrf, &s.session.csrf_token) {
+        return Err(WebError::Csrf);
+    }
+    match state
+        .app
+        .change_password(
+            &s.actor,
+            &s.session,
+            &f.current_password,
+            &f.new_password,
+            &f.repeat_password,
+        )
+        .await
+    {
+        Ok(renkei_app::SessionStage::EnrolTotp) => Ok(Redirect::to("/totp/enrol").into_response()),
+        Ok(_) => Ok(Redirect::to("/home?password=changed").into_response()),
+        Err(e @ AppError::Invalid { .. }) => Ok((
+            StatusCode::UNPROCESSABLE_ENTITY,
+            render(&PasswordPage {
+                nav: Nav::for_actor(&s.actor, &s.session.csrf_token),
+                csrf: s.session.csrf_token.clone(),
+                forced: s.session.stage == renkei_app::SessionStage::ChangePassword,
+                error: Some(e.message_ja()),
+                min_chars: renkei_app::accounts::MIN_PASSWORD_CHARS,
+            }),
+        )
+            .into_response()),
+        Err(e) => Err(e.into()),
+    }
 }

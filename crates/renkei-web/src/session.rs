@@ -92,8 +92,10 @@ impl FromRequestParts<AppState> for Signed {
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
         let any = AnySession::from_request_parts(parts, state).await?;
-        if any.session.stage != SessionStage::Full {
-            return Err(WebError::EnrolmentPending);
+        match any.session.stage {
+            SessionStage::Full => {}
+            SessionStage::EnrolTotp => return Err(WebError::EnrolmentPending),
+            SessionStage::ChangePassword => return Err(WebError::PasswordChangeRequired),
         }
         Ok(Signed(any))
     }

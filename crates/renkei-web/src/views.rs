@@ -305,3 +305,13 @@ pub(crate) struct AdminFacilitiesPage {
     pub kinds: Vec<Choice>,
     pub today: String,
 }
+
+#[derive(Template)]
+#[template(path = "password.html")]
+pub(crate) struct PasswordPage {
+    pub nav: Nav,
+    pub csrf: String,
+    pub forced: bool,
+    pub error: Option<String>,
+    pub min_chars: usize,
+}

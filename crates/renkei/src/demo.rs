@@ -220,7 +220,8 @@ async fn seed(app: &App, seed: u64, residents: usize) -> Result<Vec<DemoAccount>
         };
         let person = app.register_resident(clerk, &form).await?;
         for (i, local) in r.local_ids.iter().skip(1) {
-            app.link_local_patient(clerk_at(*i)?, person, local.as_str())
+            let facility = &clerk_at(*i)?.facility;
+            app.link_local_patient(None, facility, person, local.as_str())
                 .await?;
         }
         if r.withdrawn_after_days.is_some() {

@@ -251,3 +251,35 @@ async fn a_one_time_code_cannot_be_replayed() {
         LoginError::BadCredentials
     );
 }
+
+#[tokio::test]
+async fn parallel_wrong_guesses_still_lock_after_five() {
+    let w = world().await;
+    let mut tasks = Vec::new();
+    for _ in 0..12 {
+        let app = w.app.clone();
+        tasks.push(tokio::spawn(async move {
+            app.login(&attempt("wrong", "000000")).await
+        }));
+    }
+    for t in tasks {
+        assert!(t.await.unwrap().is_err());
+    }
+    let acc = w
+        .app
+        .store
+        .user_account_by_id(w.clerk.user.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(acc.locked_until.is_some());
+    assert!(acc.failed_logins >= 5);
+}
+
+#[tokio::test]
+async fn an_edited_outcome_is_caught() {
+    assert_eq!(
+        tampered(&["UPDATE audit_log SET outcome = 'failure' WHERE seq = 4"]).await,
+        Some(4)
+    );
+}

@@ -681,3 +681,155 @@ async fn the_office_adds_facilities_and_a_bad_code_is_explained() {
             .is_some()
     );
 }
+
+#[tokio::test]
+async fn a_user_added_by_an_admin_changes_the_initial_password_then_enrols_totp() {
+    let n = net(None).await;
+    let admin = n
+        .user(
+            "1410000010",
+            "admin",
+            Profession::Clerk,
+            &[Role::Clerk, Role::FacilityAdmin],
+            true,
+        )
+        .await;
+    let (cookie, csrf) = n.login(&admin).await;
+    let (_, _, page) = n
+        .send(form(
+            "/admin/users",
+            &cookie,
+            &format!("csrf={csrf}&facility=1410000010&login=ns.new&display_name=x&profession=nurse&role_clinical=true"),
+        ))
+        .await;
+    let password = page
+        .split("id=\"new-password\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_owned();
+    let nurse = Account {
+        facility: "1410000010".into(),
+        login: "ns.new".into(),
+        password: password.clone(),
+        totp: None,
+    };
+    let (cookie, csrf) = n.login(&nurse).await;
+    let (status, headers, _) = n.send(get("/home", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/password");
+    let (status, headers, _) = n.send(get("/totp/enrol", Some(&cookie))).await;
+    assert_eq!(
+        (status, &headers[header::LOCATION]),
+        (StatusCode::SEE_OTHER, &"/password".parse().unwrap())
+    );
+
+    let (status, _, page) = n
+        .send(form(
+            "/password",
+            &cookie,
+            &format!(
+                "csrf={csrf}&current_password={password}&new_password=short&repeat_password=short"
+            ),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    assert!(page.contains("12文字以上"));
+    let new = "kaigo-renkei-2026-nagisa";
+    let (status, headers, _) = n
+        .send(form(
+            "/password",
+            &cookie,
+            &format!(
+                "csrf={csrf}&current_password={password}&new_password={new}&repeat_password={new}"
+            ),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/totp/enrol");
+    // The old password no longer works.
+    let (status, _, _) = n
+        .send(json_req(
+            Method::POST,
+            "/api/v1/login",
+            None,
+            None,
+            json!({
+                "facility": "1410000010", "user": "ns.new", "password": password, "totp": "",
+            }),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn submitting_the_enrolment_form_again_keeps_the_second_factor() {
+    let n = net(None).await;
+    let a = n
+        .user(
+            "1410000010",
+            "newbie",
+            Profession::Nurse,
+            &[Role::Clinical],
+            false,
+        )
+        .await;
+    let (cookie, csrf) = n.login(&a).await;
+    let (_, _, page) = n.send(get("/totp/enrol", Some(&cookie))).await;
+    let secret = page
+        .split("id=\"totp-secret\">")
+        .nth(1)
+        .and_then(|s| s.split('<').next())
+        .unwrap()
+        .to_owned();
+    let body = format!("csrf={csrf}&code={}", code(&secret));
+    let (status, _, _) = n.send(form("/totp/enrol", &cookie, &body)).await;
+    assert_eq!(status, StatusCode::OK);
+    let (status, headers, _) = n.send(form("/totp/enrol", &cookie, &body)).await;
+    assert_eq!(status, StatusCode::SEE_OTHER);
+    assert_eq!(headers[header::LOCATION], "/home");
+    // Password alone still does not sign in.
+    let (status, _, _) = n
+        .send(json_req(
+            Method::POST,
+            "/api/v1/login",
+            None,
+            None,
+            json!({
+                "facility": a.facility, "user": a.login, "password": a.password, "totp": "",
+            }),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+}
+
+#[tokio::test]
+async fn a_facility_admin_cannot_reset_a_network_office_account() {
+    let n = net(None).await;
+    n.user(
+        "1410000010",
+        "office",
+        Profession::Clerk,
+        &[Role::NetworkOffice],
+        true,
+    )
+    .await;
+    let admin = n
+        .user(
+            "1410000010",
+            "admin",
+            Profession::Clerk,
+            &[Role::Clerk, Role::FacilityAdmin],
+            true,
+        )
+        .await;
+    let (cookie, csrf) = n.login(&admin).await;
+    let (status, _, _) = n
+        .send(form(
+            "/admin/users/office/reset-password",
+            &cookie,
+            &format!("csrf={csrf}&facility=1410000010"),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
