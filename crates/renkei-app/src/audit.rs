@@ -12,12 +12,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use time::OffsetDateTime;
 
-/// Holds the checkpoint signing key.
+/// Holds the checkpoint signing key. Every checkpoint is also appended to
+/// `DATA_DIR/keys/audit-checkpoints.log`, outside the database, so that deleting checkpoint
+/// rows together with the newest entries is still detected.
 #[derive(Clone)]
 pub struct AuditSigner {
     key: SigningKey,
     key_id: String,
     path: PathBuf,
+    journal: PathBuf,
 }
 
 impl std::fmt::Debug for AuditSigner {
@@ -37,10 +40,23 @@ fn key_id(public: &VerifyingKey) -> String {
 }
 
 impl AuditSigner {
+    /// Load the key of an existing data directory; never creates one (for verification).
+    pub fn load(data_dir: &Path) -> Result<Self, AppError> {
+        let path = data_dir.join("keys").join("audit-ed25519.key");
+        if !path.exists() {
+            return Err(AppError::Key(format!(
+                "{} is missing: cannot check the signed checkpoints",
+                path.display()
+            )));
+        }
+        Self::load_or_create(data_dir)
+    }
+
     /// Load `DIR/keys/audit-ed25519.key` (hex secret), creating it with mode 0600 if absent.
     pub fn load_or_create(data_dir: &Path) -> Result<Self, AppError> {
         let dir = data_dir.join("keys");
         let path = dir.join("audit-ed25519.key");
+        let journal = dir.join("audit-checkpoints.log");
         let key = if path.exists() {
             let text = std::fs::read_to_string(&path).map_err(|e| AppError::Key(e.to_string()))?;
             let mut secret = [0u8; 32];
@@ -63,6 +79,7 @@ impl AuditSigner {
             key_id: key_id(&key.verifying_key()),
             key,
             path,
+            journal,
         })
     }
 
@@ -86,11 +103,65 @@ impl AuditSigner {
             signature: hex::encode(signature.to_bytes()),
         };
         match store.insert_checkpoint(&cp).await {
-            Ok(()) => Ok(Some(cp)),
+            Ok(()) => {
+                self.journal_append(&cp)?;
+                Ok(Some(cp))
+            }
             // Another process checkpointed the same head first: nothing to do.
             Err(renkei_store::StoreError::Duplicate(_)) => Ok(None),
             Err(e) => Err(e.into()),
         }
+    }
+
+    fn journal_append(&self, cp: &Checkpoint) -> Result<(), AppError> {
+        use std::io::Write;
+        let line = format!(
+            "{} {} {} {} {}\n",
+            cp.seq,
+            cp.hash.to_hex(),
+            cp.signed_at.unix_timestamp_nanos() / 1000,
+            cp.key_id,
+            cp.signature
+        );
+        // One short O_APPEND write per line: concurrent writers do not interleave.
+        std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.journal)
+            .and_then(|mut f| f.write_all(line.as_bytes()))
+            .map_err(|e| AppError::Key(format!("{}: {e}", self.journal.display())))
+    }
+
+    /// Checkpoints recorded in the journal file; a line that does not parse is an error.
+    fn journal(&self) -> Result<Vec<Checkpoint>, String> {
+        let text = match std::fs::read_to_string(&self.journal) {
+            Ok(t) => t,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
+            Err(e) => return Err(e.to_string()),
+        };
+        text.lines()
+            .filter(|l| !l.trim().is_empty())
+            .enumerate()
+            .map(|(i, line)| {
+                let f: Vec<&str> = line.split(' ').collect();
+                let parsed = match f.as_slice() {
+                    [seq, hash, micros, key_id, sig] => (|| {
+                        Some(Checkpoint {
+                            seq: seq.parse().ok()?,
+                            hash: renkei_domain::audit::ChainHash::from_hex(hash)?,
+                            signed_at: OffsetDateTime::from_unix_timestamp_nanos(
+                                micros.parse::<i128>().ok()? * 1000,
+                            )
+                            .ok()?,
+                            key_id: (*key_id).to_owned(),
+                            signature: (*sig).to_owned(),
+                        })
+                    })(),
+                    _ => None,
+                };
+                parsed.ok_or_else(|| format!("line {} of the checkpoint journal is damaged", i + 1))
+            })
+            .collect()
     }
 
     fn verifies(&self, cp: &Checkpoint) -> bool {
@@ -147,7 +218,11 @@ impl AuditSigner {
     /// Walk the whole log from the first entry: every hash, every link, the head and every
     /// checkpoint's signature and position.
     pub async fn verify(&self, store: &Store) -> Result<VerifyReport, AppError> {
-        let checkpoints = store.checkpoints().await?;
+        let mut checkpoints = store.checkpoints().await?;
+        match self.journal() {
+            Ok(journal) => checkpoints.extend(journal),
+            Err(message) => return Ok(report(0, checkpoints.len(), 0, message)),
+        }
         let mut expected: BTreeMap<i64, &Checkpoint> = BTreeMap::new();
         for cp in &checkpoints {
             if !self.verifies(cp) {
@@ -161,8 +236,22 @@ impl AuditSigner {
                     ),
                 ));
             }
-            expected.insert(cp.seq, cp);
+            if let Some(other) = expected.insert(cp.seq, cp)
+                && other.hash != cp.hash
+            {
+                return Ok(report(
+                    0,
+                    checkpoints.len(),
+                    cp.seq,
+                    format!(
+                        "the database and the checkpoint journal disagree about entry {}",
+                        cp.seq
+                    ),
+                ));
+            }
         }
+        // The same checkpoint is in the database and in the journal: count it once.
+        let signed = expected.len();
         let mut chain = ChainVerifier::default();
         let mut after = 0;
         loop {
@@ -176,7 +265,7 @@ impl AuditSigner {
                     Err(bad) => {
                         return Ok(report(
                             chain.head().0,
-                            checkpoints.len(),
+                            signed,
                             bad.seq,
                             format!(
                                 "entry {} was altered: its {} no longer reads back",
@@ -186,19 +275,14 @@ impl AuditSigner {
                     }
                 };
                 if let Err(b) = chain.push(&entry) {
-                    return Ok(report(
-                        chain.head().0,
-                        checkpoints.len(),
-                        b.seq(),
-                        describe(&b),
-                    ));
+                    return Ok(report(chain.head().0, signed, b.seq(), describe(&b)));
                 }
                 if let Some(cp) = expected.get(&entry.seq)
                     && cp.hash != entry.hash
                 {
                     return Ok(report(
                         chain.head().0,
-                        checkpoints.len(),
+                        signed,
                         entry.seq,
                         format!("entry {} differs from the signed checkpoint", entry.seq),
                     ));
@@ -210,7 +294,7 @@ impl AuditSigner {
         if let Some((&cp_seq, _)) = expected.range(last + 1..).next() {
             return Ok(report(
                 last,
-                checkpoints.len(),
+                signed,
                 last + 1,
                 format!(
                     "entries {}..={} are missing: a signed checkpoint covers entry {cp_seq}",
@@ -223,14 +307,14 @@ impl AuditSigner {
         if head_seq != last || head_hash != last_hash {
             return Ok(report(
                 last,
-                checkpoints.len(),
+                signed,
                 last.min(head_seq) + 1,
                 format!("the log ends at entry {last} but its head records entry {head_seq}"),
             ));
         }
         Ok(VerifyReport {
             entries: last,
-            checkpoints: checkpoints.len(),
+            checkpoints: signed,
             problem: None,
         })
     }

@@ -88,9 +88,18 @@ impl App {
                 OffsetDateTime::now_utc(),
             );
             ev.items = vec!["access-matrix:v1".into()];
-            app.store
+            match app
+                .store
                 .insert_matrix(&AccessMatrix::default_policy(), None, ev)
-                .await?;
+                .await
+            {
+                Ok(_) => {}
+                // Another process starting at the same moment installed it first.
+                Err(
+                    renkei_store::StoreError::Conflict(_) | renkei_store::StoreError::Duplicate(_),
+                ) if app.store.current_matrix().await?.is_some() => {}
+                Err(e) => return Err(e.into()),
+            }
         }
         Ok(app)
     }

@@ -362,7 +362,7 @@ impl App {
         const PAGE: i64 = 50;
         let rows = self
             .store
-            .residents_of_facility(actor.facility.id, PAGE, page.max(0) * PAGE)
+            .residents_of_facility(actor.facility.id, PAGE, page.clamp(0, 100_000) * PAGE)
             .await?;
         let matrix = self.matrix().await?;
         let mut lines = Vec::new();

@@ -302,14 +302,13 @@ pub fn authorize(req: &AccessRequest<'_>) -> Decision {
 
     // Rule 1.
     let scope = req.purpose.scope();
-    let consents: Vec<&Consent> = req
+    let consents: Vec<Consent> = req
         .consents
         .iter()
         .filter(|c| c.person_id == req.person)
+        .cloned()
         .collect();
-    let Some(consent) =
-        governing_consent(req.consents, scope, req.now).filter(|c| c.person_id == req.person)
-    else {
+    let Some(consent) = governing_consent(&consents, scope, req.now) else {
         let rule = if consents.is_empty() {
             Rule::NoConsent
         } else if consents.iter().any(|c| c.is_active_at(req.now)) {

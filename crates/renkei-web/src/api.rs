@@ -39,6 +39,32 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// A JSON body; a malformed one gets a typed error. The parser's own message is not passed on:
+/// it can quote the input, which may be patient data.
+pub(crate) struct ApiJson<T>(pub T);
+
+impl<S, T> axum::extract::FromRequest<S> for ApiJson<T>
+where
+    T: serde::de::DeserializeOwned,
+    S: Send + Sync,
+{
+    type Rejection = ApiError;
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Self::Rejection> {
+        match Json::<T>::from_request(req, state).await {
+            Ok(Json(v)) => Ok(ApiJson(v)),
+            Err(rejection) => Err(ApiError(
+                match rejection.status() {
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    StatusCode::PAYLOAD_TOO_LARGE => StatusCode::PAYLOAD_TOO_LARGE,
+                    _ => StatusCode::UNPROCESSABLE_ENTITY,
+                },
+                "invalid-json",
+                "送信された内容を読み取れません。JSON の形式と必須項目を確認してください。".into(),
+            )),
+        }
+    }
+}
+
 /// A fully signed-in API caller; unauthenticated calls get 401 JSON, not a redirect.
 pub(crate) struct ApiUser(Signed);
 
@@ -75,7 +101,7 @@ pub(crate) async fn login(
     State(state): State<AppState>,
     jar: CookieJar,
     ClientAddr(addr): ClientAddr,
-    Json(b): Json<LoginBody>,
+    ApiJson(b): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
     let attempt = LoginAttempt {
         facility_code: b.facility,
@@ -124,7 +150,7 @@ pub(crate) async fn register(
     State(state): State<AppState>,
     user: ApiUser,
     headers: HeaderMap,
-    Json(form): Json<RegistrationForm>,
+    ApiJson(form): ApiJson<RegistrationForm>,
 ) -> Result<Response, ApiError> {
     user.check_csrf(&headers)?;
     let person = state.app.register_resident(&user.0.0.actor, &form).await?;

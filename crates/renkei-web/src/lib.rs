@@ -53,9 +53,19 @@ async fn security_headers(mut res: Response) -> Response {
     res
 }
 
+/// Over TLS, tell browsers to use nothing else for a year.
+async fn hsts(mut res: Response) -> Response {
+    res.headers_mut().insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    res
+}
+
 /// All routes.
 pub fn router(state: AppState) -> Router {
-    Router::new()
+    let secure = state.secure_cookies;
+    let router = Router::new()
         .route("/", get(pages::root))
         .route("/login", get(pages::login_page).post(pages::login_submit))
         .route("/logout", post(pages::logout))
@@ -104,7 +114,12 @@ pub fn router(state: AppState) -> Router {
             post(api::withdraw_consent),
         )
         .layer(axum::middleware::map_response(security_headers))
-        .with_state(state)
+        .with_state(state);
+    if secure {
+        router.layer(axum::middleware::map_response(hsts))
+    } else {
+        router
+    }
 }
 
 /// Serve until Ctrl-C / SIGTERM.

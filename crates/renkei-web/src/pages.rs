@@ -264,7 +264,7 @@ pub(crate) async fn totp_enrol_submit(
 
 #[derive(Deserialize)]
 pub(crate) struct PageQuery {
-    page: Option<i64>,
+    page: Option<String>,
 }
 
 pub(crate) async fn residents(
@@ -272,7 +272,11 @@ pub(crate) async fn residents(
     Signed(s): Signed,
     Query(q): Query<PageQuery>,
 ) -> Result<Html, WebError> {
-    let page = q.page.unwrap_or(0).max(0);
+    let page = q
+        .page
+        .and_then(|p| p.parse::<i64>().ok())
+        .unwrap_or(0)
+        .clamp(0, 100_000);
     let lines = state.app.resident_list(&s.actor, page).await?;
     Ok(render(&ResidentsPage {
         nav: Nav::for_actor(&s.actor, &s.session.csrf_token),

@@ -183,7 +183,9 @@ pub async fn run(args: AdminArgs) -> Result<()> {
                     if let Some(s) = &created.totp_secret {
                         println!("TOTP secret (base32, add to an authenticator app): {s}");
                     }
-                    println!("These are shown once; they are not stored in readable form.");
+                    println!(
+                        "Shown once: the password is kept only as a hash, and the TOTP secret is not shown again."
+                    );
                 }
             }
             UserCommand::ResetPassword {

@@ -64,8 +64,11 @@ fn jst_day_start(s: &str) -> Result<OffsetDateTime> {
 pub async fn run(args: AuditArgs) -> Result<()> {
     match args.cmd {
         AuditCommand::Verify { common, json } => {
-            let app = common.settings(None, None)?.open_app().await?;
-            let r = app.signer.verify(&app.store).await?;
+            // Read-only: never create a key or a database while checking one.
+            let settings = common.settings(None, None)?;
+            let store = settings.open_existing_store().await?;
+            let signer = renkei_app::AuditSigner::load(&settings.data_dir)?;
+            let r = signer.verify(&store).await?;
             if json {
                 println!(
                     "{}",
@@ -128,6 +131,18 @@ pub async fn run(args: AuditArgs) -> Result<()> {
                 None => Box::new(std::io::stdout().lock()),
             };
             let n = export_csv(&app, &filter, out).await?;
+            // The export itself shows who looked at whom: it is logged like any other access.
+            let mut ev = renkei_domain::AuditEvent::new(
+                renkei_domain::AuditAction::Export,
+                OffsetDateTime::now_utc(),
+            );
+            ev.items = vec![
+                "audit-log".into(),
+                format!("from:{}", from.as_deref().unwrap_or("-")),
+                format!("to:{}", to.as_deref().unwrap_or("-")),
+                format!("entries:{n}"),
+            ];
+            app.audit(ev).await?;
             if output.is_some() {
                 eprintln!("exported {n} entries");
             }

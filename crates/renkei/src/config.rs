@@ -103,7 +103,10 @@ impl CommonArgs {
             database_url,
             bind: bind.or(file.bind).unwrap_or_else(|| "127.0.0.1".into()),
             port: port.or(file.port).unwrap_or(8080),
-            secure_cookies: file.secure_cookies.unwrap_or(false),
+            secure_cookies: match std::env::var("RENKEI_SECURE_COOKIES") {
+                Ok(v) => matches!(v.trim(), "1" | "true" | "yes"),
+                Err(_) => file.secure_cookies.unwrap_or(false),
+            },
             app,
         })
     }
@@ -127,6 +130,18 @@ impl Settings {
             .await
             .context("cannot open the database")?;
         Ok(App::open(store, self.app.clone()).await?)
+    }
+
+    /// Open an existing store without creating anything (for verification).
+    pub async fn open_existing_store(&self) -> Result<renkei_app::Store> {
+        if let Some(path) = self.database_url.strip_prefix("sqlite://")
+            && !Path::new(path).exists()
+        {
+            anyhow::bail!("no database at {path}: is --data-dir right?");
+        }
+        renkei_app::Store::connect(&self.database_url)
+            .await
+            .context("cannot open the database")
     }
 
     pub fn bind_addr(&self) -> String {

@@ -283,3 +283,14 @@ async fn an_edited_outcome_is_caught() {
         Some(4)
     );
 }
+
+#[tokio::test]
+async fn dropping_the_newest_entries_with_their_checkpoint_rows_is_caught_by_the_journal() {
+    let problem = tampered(&[
+        "DELETE FROM audit_checkpoints",
+        "DELETE FROM audit_log WHERE seq > 4",
+        "UPDATE audit_head SET seq = 4, hash = (SELECT hash FROM audit_log WHERE seq = 4)",
+    ])
+    .await;
+    assert_eq!(problem, Some(5));
+}

@@ -833,3 +833,31 @@ async fn a_facility_admin_cannot_reset_a_network_office_account() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+#[tokio::test]
+async fn malformed_json_gets_a_typed_error_without_echoing_the_input() {
+    let n = net(None).await;
+    let a = n
+        .user(
+            "1410000010",
+            "clerk",
+            Profession::Clerk,
+            &[Role::Clerk],
+            true,
+        )
+        .await;
+    let (cookie, csrf) = n.login(&a).await;
+    let (status, _, body) = n
+        .send(json_req(
+            Method::POST,
+            "/api/v1/residents",
+            Some(&cookie),
+            Some(&csrf),
+            json!({"name_kana": "ヒミツ タロウ"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let body: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(body["error"], "invalid-json");
+    assert!(!body.to_string().contains("ヒミツ"));
+}
