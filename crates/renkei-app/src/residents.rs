@@ -39,6 +39,91 @@ pub struct RegistrationForm {
     pub proxy_relationship: String,
     #[serde(default)]
     pub national: bool,
+    /// `blanket` (一括同意, default) or `facility-specific` (個別同意).
+    #[serde(default)]
+    pub consent_mode: String,
+    /// Facility codes: excluded ones for a blanket consent, the named ones for a
+    /// facility-specific consent (separated by spaces, commas or new lines).
+    #[serde(default)]
+    pub consent_facilities: String,
+}
+
+/// A further consent form for a registered resident (e.g. after a withdrawal).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ConsentInput {
+    pub consent_signed_on: String,
+    pub consent_method: String,
+    #[serde(default)]
+    pub proxy_name: String,
+    #[serde(default)]
+    pub proxy_relationship: String,
+    #[serde(default)]
+    pub national: bool,
+    #[serde(default)]
+    pub consent_mode: String,
+    #[serde(default)]
+    pub consent_facilities: String,
+}
+
+impl RegistrationForm {
+    fn consent_input(&self) -> ConsentInput {
+        ConsentInput {
+            consent_signed_on: self.consent_signed_on.clone(),
+            consent_method: self.consent_method.clone(),
+            proxy_name: self.proxy_name.clone(),
+            proxy_relationship: self.proxy_relationship.clone(),
+            national: self.national,
+            consent_mode: self.consent_mode.clone(),
+            consent_facilities: self.consent_facilities.clone(),
+        }
+    }
+}
+
+impl ConsentInput {
+    /// The consent this form records for `person`, registered at `facility`.
+    fn parse(
+        &self,
+        person: PersonId,
+        facility: &Facility,
+        mode: ConsentMode,
+        birth_date: Date,
+        now: OffsetDateTime,
+    ) -> Result<Consent, AppError> {
+        let signed_on = parse_date(&self.consent_signed_on).ok_or_else(|| {
+            invalid(
+                "consent_signed_on",
+                "同意日を正しく入力してください（例: 2026-11-22）。",
+            )
+        })?;
+        if signed_on < birth_date {
+            return Err(invalid("consent_signed_on", "同意日が生年月日より前です。"));
+        }
+        let method = ConsentMethod::parse(self.consent_method.trim()).ok_or_else(|| {
+            invalid(
+                "consent_method",
+                "同意の方法（書面・Web）を選んでください。",
+            )
+        })?;
+        let proxy = (!self.proxy_name.trim().is_empty()
+            || !self.proxy_relationship.trim().is_empty())
+        .then(|| Proxy {
+            name: self.proxy_name.clone(),
+            relationship: self.proxy_relationship.clone(),
+        });
+        Ok(Consent::record(
+            person,
+            ConsentForm {
+                signed_on,
+                method,
+                proxy,
+                national: self.national,
+                mode,
+            },
+            facility.id,
+            today_jst(now),
+            renkei_domain::to_micros(now),
+        )?)
+    }
 }
 
 fn invalid(field: &'static str, message_ja: &'static str) -> AppError {
@@ -82,6 +167,7 @@ impl RegistrationForm {
         &self,
         person: PersonId,
         facility: &Facility,
+        mode: ConsentMode,
         now: OffsetDateTime,
     ) -> Result<NewResident, AppError> {
         let today = today_jst(now);
@@ -131,41 +217,10 @@ impl RegistrationForm {
             .map_err(|_| invalid("address", "住所は200文字以内で入力してください。"))?;
         let phone = opt(&self.phone, 20)
             .map_err(|_| invalid("phone", "電話番号は20文字以内で入力してください。"))?;
-        let signed_on = parse_date(&self.consent_signed_on).ok_or_else(|| {
-            invalid(
-                "consent_signed_on",
-                "同意日を正しく入力してください（例: 2026-11-22）。",
-            )
-        })?;
-        if signed_on < birth_date {
-            return Err(invalid("consent_signed_on", "同意日が生年月日より前です。"));
-        }
-        let method = ConsentMethod::parse(self.consent_method.trim()).ok_or_else(|| {
-            invalid(
-                "consent_method",
-                "同意の方法（書面・Web）を選んでください。",
-            )
-        })?;
-        let proxy = (!self.proxy_name.trim().is_empty()
-            || !self.proxy_relationship.trim().is_empty())
-        .then(|| Proxy {
-            name: self.proxy_name.clone(),
-            relationship: self.proxy_relationship.clone(),
-        });
+        let consent = self
+            .consent_input()
+            .parse(person, facility, mode, birth_date, now)?;
         let now = renkei_domain::to_micros(now);
-        let consent = Consent::record(
-            person,
-            ConsentForm {
-                signed_on,
-                method,
-                proxy,
-                national: self.national,
-                mode: ConsentMode::Blanket { excluded: vec![] },
-            },
-            facility.id,
-            today,
-            now,
-        )?;
         Ok(NewResident {
             person: Person {
                 id: person,
@@ -223,7 +278,14 @@ impl App {
         actor.require_any(&CLERICAL)?;
         let now = OffsetDateTime::now_utc();
         let person = PersonId::new();
-        let resident = form.parse(person, &actor.facility, now)?;
+        let mode = self
+            .consent_mode(
+                &form.consent_mode,
+                &form.consent_facilities,
+                &actor.facility,
+            )
+            .await?;
+        let resident = form.parse(person, &actor.facility, mode, now)?;
         let mut ev = actor.event(AuditAction::RegisterResident, now);
         ev.person_id = Some(person);
         ev.items = vec!["demographics".into(), "consent".into(), "local-id".into()];
@@ -231,6 +293,101 @@ impl App {
         let entry = self.store.register_resident(&resident, ev).await?;
         self.after_append(entry.seq).await;
         Ok(person)
+    }
+
+    /// 一括同意 minus the listed facilities, or 個別同意 to the listed facilities (the
+    /// registering facility always included).
+    async fn consent_mode(
+        &self,
+        mode: &str,
+        codes: &str,
+        registering: &Facility,
+    ) -> Result<ConsentMode, AppError> {
+        let mut ids = Vec::new();
+        for code in codes
+            .split(|c: char| c.is_whitespace() || c == ',' || c == '、')
+            .filter(|c| !c.is_empty())
+        {
+            let f = self.store.facility_by_code(code).await?.ok_or_else(|| {
+                invalid(
+                    "consent_facilities",
+                    "同意の対象として入力された施設コードに、参加施設でないものがあります。",
+                )
+            })?;
+            if !ids.contains(&f.id) {
+                ids.push(f.id);
+            }
+        }
+        match mode.trim() {
+            "" | "blanket" => {
+                if ids.contains(&registering.id) {
+                    return Err(invalid(
+                        "consent_facilities",
+                        "登録する施設自身を共有除外にはできません。",
+                    ));
+                }
+                Ok(ConsentMode::Blanket { excluded: ids })
+            }
+            "facility-specific" => {
+                if !ids.contains(&registering.id) {
+                    ids.insert(0, registering.id);
+                }
+                Ok(ConsentMode::FacilitySpecific { facilities: ids })
+            }
+            _ => Err(invalid(
+                "consent_mode",
+                "同意の種類（一括同意・個別同意）を選んでください。",
+            )),
+        }
+    }
+
+    /// A further consent for a registered resident (e.g. the resident consents again after
+    /// withdrawing). Sharing restarts from the new consent's date.
+    pub async fn record_consent(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        input: &ConsentInput,
+    ) -> Result<ConsentId, AppError> {
+        actor.require_any(&CLERICAL)?;
+        let now = OffsetDateTime::now_utc();
+        let (decision, consents) = self.authorize_administration(actor, person, now).await?;
+        if decision.authorized().is_none() {
+            let rule = decision
+                .first_denial()
+                .unwrap_or(renkei_domain::authorize::Rule::NoCareRelationship);
+            let mut ev = actor.event(AuditAction::RecordConsent, now);
+            ev.person_id = Some(person);
+            ev.outcome = AuditOutcome::Denied(rule.code().into());
+            self.audit(ev).await?;
+            return Err(AppError::Denied(rule));
+        }
+        if consents.iter().any(|c| c.is_active_at(now)) {
+            return Err(invalid(
+                "consent",
+                "この方にはすでに有効な同意があります。内容を変える場合は、撤回してから新しい同意を登録してください。",
+            ));
+        }
+        let person_row = self
+            .store
+            .person(person)
+            .await?
+            .ok_or(AppError::NotFound("person"))?;
+        let mode = self
+            .consent_mode(
+                &input.consent_mode,
+                &input.consent_facilities,
+                &actor.facility,
+            )
+            .await?;
+        let consent = input.parse(person, &actor.facility, mode, person_row.birth_date, now)?;
+        let mut ev = actor.event(AuditAction::RecordConsent, now);
+        ev.person_id = Some(person);
+        ev.items = vec![format!("consent:{}", consent.id)];
+        ev.consent_state = Some("active".into());
+        let entry = self.store.record_consent(&consent, ev).await?;
+        self.after_append(entry.seq).await;
+        Ok(consent.id)
     }
 
     /// Authorize an administration read of one person (demographics), or audit the denial.

@@ -197,3 +197,19 @@ pub(crate) async fn withdraw_consent(
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
+
+pub(crate) async fn record_consent(
+    State(state): State<AppState>,
+    user: ApiUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(input): ApiJson<renkei_app::residents::ConsentInput>,
+) -> Result<Response, ApiError> {
+    user.check_csrf(&headers)?;
+    let person = parse_person(&id)?;
+    let consent = state
+        .app
+        .record_consent(&user.0.0.actor, person, &input)
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({"consent_id": consent}))).into_response())
+}

@@ -84,6 +84,7 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/residents/new", get(pages::register_page))
         .route("/residents/{id}", get(pages::resident))
+        .route("/residents/{id}/consents", post(pages::record_consent))
         .route(
             "/residents/{id}/consents/{consent}/withdraw",
             post(pages::withdraw_consent),
@@ -109,6 +110,7 @@ pub fn router(state: AppState) -> Router {
         .route("/api/v1/logout", post(api::logout))
         .route("/api/v1/residents", post(api::register))
         .route("/api/v1/residents/{id}", get(api::resident))
+        .route("/api/v1/residents/{id}/consents", post(api::record_consent))
         .route(
             "/api/v1/residents/{id}/consents/{consent}/withdraw",
             post(api::withdraw_consent),

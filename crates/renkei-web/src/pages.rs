@@ -14,7 +14,7 @@ use axum_extra::extract::CookieJar;
 use base64::Engine;
 use renkei_app::accounts::LoginError;
 use renkei_app::{AppError, LoginAttempt};
-use renkei_domain::consent::ConsentState;
+use renkei_domain::consent::{ConsentMode, ConsentState};
 use renkei_domain::{ConsentId, ConsentScope, PersonId, Role};
 use serde::Deserialize;
 
@@ -349,6 +349,7 @@ pub(crate) async fn register_submit(
 #[derive(Deserialize)]
 pub(crate) struct ResidentQuery {
     registered: Option<String>,
+    consented: Option<String>,
     withdrawn: Option<String>,
 }
 
@@ -368,6 +369,8 @@ pub(crate) async fn resident(
     let p = &r.person;
     let notice = if q.registered.is_some() {
         Some("住民を登録しました。".to_owned())
+    } else if q.consented.is_some() {
+        Some("新しい同意を登録しました。同意日以降の情報が共有されます。".to_owned())
     } else if q.withdrawn.is_some() {
         Some(
             "同意を撤回しました。この時点から、この方の情報はどの施設からも閲覧できません。"
@@ -393,6 +396,8 @@ pub(crate) async fn resident(
         postal_code: p.postal_code.clone().unwrap_or_default(),
         address: p.address.clone().unwrap_or_default(),
         phone: p.phone.clone().unwrap_or_default(),
+        consent_active: r.consent_state == ConsentState::Active,
+        today: renkei_app::today_jst(time::OffsetDateTime::now_utc()).to_string(),
         consent_state: match r.consent_state {
             ConsentState::Active => "同意あり（共有中）",
             ConsentState::Withdrawn => "撤回済み（共有停止）",
@@ -410,6 +415,15 @@ pub(crate) async fn resident(
                     .as_ref()
                     .map(|p| format!("{}（{}）", p.name, p.relationship))
                     .unwrap_or_else(|| "本人".into()),
+                mode: match &c.mode {
+                    ConsentMode::Blanket { excluded } if excluded.is_empty() => "一括同意".into(),
+                    ConsentMode::Blanket { excluded } => {
+                        format!("一括同意（{}施設を除外）", excluded.len())
+                    }
+                    ConsentMode::FacilitySpecific { facilities } => {
+                        format!("個別同意（{}施設）", facilities.len())
+                    }
+                },
                 scope: if c.scopes.contains(&ConsentScope::National) {
                     "地域内・他地域"
                 } else {
@@ -522,4 +536,19 @@ pub(crate) async fn password_submit(
             .into_response()),
         Err(e) => Err(e.into()),
     }
+}
+
+pub(crate) async fn record_consent(
+    State(state): State<AppState>,
+    signed: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<RegisterFields>,
+) -> Result<Response, WebError> {
+    signed.check_csrf(&f.csrf)?;
+    let person = parse_person(&id)?;
+    state
+        .app
+        .record_consent(&signed.0.actor, person, &f.to_consent_input())
+        .await?;
+    Ok(Redirect::to(&format!("/residents/{person}?consented=1")).into_response())
 }

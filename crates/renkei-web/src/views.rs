@@ -153,6 +153,10 @@ pub(crate) struct RegisterFields {
     pub proxy_relationship: String,
     #[serde(default)]
     pub national: Option<String>,
+    #[serde(default)]
+    pub consent_mode: String,
+    #[serde(default)]
+    pub consent_facilities: String,
 }
 
 impl RegisterFields {
@@ -171,6 +175,20 @@ impl RegisterFields {
             proxy_name: self.proxy_name.clone(),
             proxy_relationship: self.proxy_relationship.clone(),
             national: self.national.as_deref() == Some("true"),
+            consent_mode: self.consent_mode.clone(),
+            consent_facilities: self.consent_facilities.clone(),
+        }
+    }
+
+    pub(crate) fn to_consent_input(&self) -> renkei_app::residents::ConsentInput {
+        renkei_app::residents::ConsentInput {
+            consent_signed_on: self.consent_signed_on.clone(),
+            consent_method: self.consent_method.clone(),
+            proxy_name: self.proxy_name.clone(),
+            proxy_relationship: self.proxy_relationship.clone(),
+            national: self.national.as_deref() == Some("true"),
+            consent_mode: self.consent_mode.clone(),
+            consent_facilities: self.consent_facilities.clone(),
         }
     }
 }
@@ -189,6 +207,8 @@ pub(crate) struct RegisterView {
     pub proxy_name: String,
     pub proxy_relationship: String,
     pub national: bool,
+    pub consent_mode: String,
+    pub consent_facilities: String,
 }
 
 impl From<&RegisterFields> for RegisterView {
@@ -207,6 +227,8 @@ impl From<&RegisterFields> for RegisterView {
             proxy_name: f.proxy_name.clone(),
             proxy_relationship: f.proxy_relationship.clone(),
             national: f.national.as_deref() == Some("true"),
+            consent_mode: f.consent_mode.clone(),
+            consent_facilities: f.consent_facilities.clone(),
         }
     }
 }
@@ -226,6 +248,7 @@ pub(crate) struct ConsentView {
     pub method: &'static str,
     pub proxy: String,
     pub scope: &'static str,
+    pub mode: String,
     pub withdrawn: Option<String>,
 }
 
@@ -245,6 +268,8 @@ pub(crate) struct ResidentPage {
     pub address: String,
     pub phone: String,
     pub consent_state: &'static str,
+    pub consent_active: bool,
+    pub today: String,
     pub consents: Vec<ConsentView>,
     pub local_ids: Vec<(String, String, String)>,
 }

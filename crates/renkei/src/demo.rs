@@ -217,6 +217,8 @@ async fn seed(app: &App, seed: u64, residents: usize) -> Result<Vec<DemoAccount>
                 .map(|p| p.relationship.clone())
                 .unwrap_or_default(),
             national: r.consent.national,
+            consent_mode: "blanket".into(),
+            consent_facilities: String::new(),
         };
         let person = app.register_resident(clerk, &form).await?;
         for (i, local) in r.local_ids.iter().skip(1) {
