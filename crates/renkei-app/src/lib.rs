@@ -132,3 +132,32 @@ impl App {
         }
     }
 }
+
+impl App {
+    /// The council's new access matrix (アクセス権限表) becomes the next version. Only the
+    /// network office (or the operator's CLI, `by = None`) may change it; every change is
+    /// audited and the old versions stay.
+    pub async fn set_matrix(
+        &self,
+        by: Option<&Actor>,
+        mut matrix: AccessMatrix,
+    ) -> Result<AccessMatrix, AppError> {
+        if let Some(actor) = by {
+            actor.require(renkei_domain::Role::NetworkOffice)?;
+        }
+        let current = self.matrix().await?;
+        matrix.version = current.version.saturating_add(1);
+        let now = OffsetDateTime::now_utc();
+        let mut ev = match by {
+            Some(a) => a.event(renkei_domain::AuditAction::PolicyChange, now),
+            None => renkei_domain::AuditEvent::new(renkei_domain::AuditAction::PolicyChange, now),
+        };
+        ev.items = vec![format!("access-matrix:v{}", matrix.version)];
+        let entry = self
+            .store
+            .insert_matrix(&matrix, by.map(|a| a.user.id), ev)
+            .await?;
+        self.after_append(entry.seq).await;
+        Ok(matrix)
+    }
+}

@@ -26,6 +26,31 @@ enum AdminCommand {
         #[command(subcommand)]
         cmd: UserCommand,
     },
+    /// The council's access matrix (profession × category, facility kind × category).
+    Policy {
+        #[command(subcommand)]
+        cmd: PolicyCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Show the matrix in force.
+    Show {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Install a new version from a JSON file (the format `policy show --json` prints).
+    Set {
+        #[arg(long)]
+        file: std::path::PathBuf,
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -96,6 +121,31 @@ enum UserCommand {
 
 pub async fn run(args: AdminArgs) -> Result<()> {
     match args.what {
+        AdminCommand::Policy { cmd } => match cmd {
+            PolicyCommand::Show { common, json } => {
+                let app = common.settings(None, None)?.open_app().await?;
+                let m = app.matrix().await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&m)?);
+                } else {
+                    print_matrix(&m);
+                }
+            }
+            PolicyCommand::Set { file, common, json } => {
+                let text = std::fs::read_to_string(&file)
+                    .map_err(|e| anyhow::anyhow!("cannot read {}: {e}", file.display()))?;
+                let m: renkei_domain::AccessMatrix = serde_json::from_str(&text).map_err(|e| {
+                    anyhow::anyhow!("{} is not an access matrix: {e}", file.display())
+                })?;
+                let app = common.settings(None, None)?.open_app().await?;
+                let m = app.set_matrix(None, m).await?;
+                if json {
+                    println!("{}", serde_json::to_string_pretty(&m)?);
+                } else {
+                    println!("access matrix version {} is now in force", m.version);
+                }
+            }
+        },
         AdminCommand::Facility { cmd } => match cmd {
             FacilityCommand::Add {
                 code,
@@ -222,5 +272,33 @@ fn explain(e: renkei_app::AppError) -> anyhow::Error {
         E::NotFound(what) => anyhow::anyhow!("{what} not found"),
         E::Invalid { field, .. } => anyhow::anyhow!("invalid {field}"),
         other => anyhow::Error::new(other),
+    }
+}
+
+fn print_matrix(m: &renkei_domain::AccessMatrix) {
+    use renkei_domain::AccessCategory;
+    println!("access matrix version {}", m.version);
+    let header: Vec<&str> = AccessCategory::ALL.iter().map(|c| c.as_str()).collect();
+    println!("{:<26} {}", "", header.join(" "));
+    let row = |name: &str, set: Option<&std::collections::BTreeSet<AccessCategory>>| {
+        let cells: Vec<String> = AccessCategory::ALL
+            .iter()
+            .map(|c| {
+                let mark = if set.is_some_and(|s| s.contains(c)) {
+                    "x"
+                } else {
+                    "."
+                };
+                format!("{mark:^width$}", width = c.as_str().len())
+            })
+            .collect();
+        println!("{name:<26} {}", cells.join(" "));
+    };
+    for p in Profession::ALL {
+        row(p.as_str(), m.by_profession.get(&p));
+    }
+    println!();
+    for k in FacilityKind::ALL {
+        row(k.as_str(), m.by_facility_kind.get(&k));
     }
 }

@@ -257,3 +257,66 @@ fn settings_come_from_a_config_file() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("invalid config file"));
 }
+
+#[test]
+fn the_access_matrix_is_shown_and_replaced_as_a_new_version() {
+    let dir = tempfile::tempdir().unwrap();
+    let d = dir_arg(dir.path());
+    let shown = ok(&renkei(&["admin", "policy", "show", "--data-dir", &d]));
+    assert!(shown.contains("access matrix version 1") && shown.contains("care-worker"));
+    let mut m: serde_json::Value = serde_json::from_str(&ok(&renkei(&[
+        "admin",
+        "policy",
+        "show",
+        "--json",
+        "--data-dir",
+        &d,
+    ])))
+    .unwrap();
+    // The council lets care workers see lab values.
+    m["by_profession"]["care-worker"]
+        .as_array_mut()
+        .unwrap()
+        .push("labs".into());
+    let file = dir.path().join("matrix.json");
+    std::fs::write(&file, m.to_string()).unwrap();
+    let out = ok(&renkei(&[
+        "admin",
+        "policy",
+        "set",
+        "--file",
+        &file.display().to_string(),
+        "--data-dir",
+        &d,
+    ]));
+    assert!(out.contains("version 2"), "{out}");
+    let now: serde_json::Value = serde_json::from_str(&ok(&renkei(&[
+        "admin",
+        "policy",
+        "show",
+        "--json",
+        "--data-dir",
+        &d,
+    ])))
+    .unwrap();
+    assert_eq!(now["version"], 2);
+    assert!(
+        now["by_profession"]["care-worker"]
+            .as_array()
+            .unwrap()
+            .contains(&"labs".into())
+    );
+
+    std::fs::write(&file, "{\"version\": 1}").unwrap();
+    let bad = renkei(&[
+        "admin",
+        "policy",
+        "set",
+        "--file",
+        &file.display().to_string(),
+        "--data-dir",
+        &d,
+    ]);
+    assert!(!bad.status.success());
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("is not an access matrix"));
+}
