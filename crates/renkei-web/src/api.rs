@@ -103,6 +103,9 @@ pub(crate) async fn login(
     ClientAddr(addr): ClientAddr,
     ApiJson(b): ApiJson<LoginBody>,
 ) -> Result<Response, ApiError> {
+    if !state.throttle.allow(addr.as_deref()) {
+        return Err(WebError::TooManyAttempts.into());
+    }
     let attempt = LoginAttempt {
         facility_code: b.facility,
         login: b.user,

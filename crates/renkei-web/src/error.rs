@@ -18,6 +18,8 @@ pub enum WebError {
     PasswordChangeRequired,
     /// The form's CSRF token did not match the session's.
     Csrf,
+    /// Too many login attempts from one address.
+    TooManyAttempts,
     Internal,
 }
 
@@ -43,6 +45,7 @@ impl WebError {
             | WebError::EnrolmentPending
             | WebError::PasswordChangeRequired => StatusCode::UNAUTHORIZED,
             WebError::Csrf => StatusCode::FORBIDDEN,
+            WebError::TooManyAttempts => StatusCode::TOO_MANY_REQUESTS,
         }
     }
 
@@ -58,6 +61,9 @@ impl WebError {
             WebError::Csrf => {
                 "画面の有効期限が切れたか、不正な送信です。画面を開き直してから、もう一度操作してください。".into()
             }
+            WebError::TooManyAttempts => {
+                "ログインの試行が多すぎます。1分ほど待ってから再度お試しください。".into()
+            }
             WebError::Internal => "システムエラーが発生しました。".into(),
         }
     }
@@ -70,6 +76,7 @@ impl WebError {
             WebError::EnrolmentPending => "totp-enrolment-pending",
             WebError::PasswordChangeRequired => "password-change-required",
             WebError::Csrf => "csrf-mismatch",
+            WebError::TooManyAttempts => "too-many-attempts",
             WebError::Internal => "internal",
         }
     }

@@ -8,6 +8,7 @@ mod api;
 mod error;
 mod pages;
 mod session;
+mod throttle;
 mod views;
 
 use axum::Router;
@@ -18,6 +19,7 @@ use renkei_app::App;
 use std::net::SocketAddr;
 
 pub use error::WebError;
+pub use throttle::LoginThrottle;
 
 /// What every handler can reach.
 #[derive(Clone)]
@@ -25,6 +27,18 @@ pub struct AppState {
     pub app: App,
     /// Mark cookies `Secure` (when served over TLS or behind a TLS proxy).
     pub secure_cookies: bool,
+    /// Login attempts per client address.
+    pub throttle: LoginThrottle,
+}
+
+impl AppState {
+    pub fn new(app: App, secure_cookies: bool) -> Self {
+        Self {
+            app,
+            secure_cookies,
+            throttle: LoginThrottle::default(),
+        }
+    }
 }
 
 /// Content-Security-Policy: only our own scripts and styles, no inline script, no framing.

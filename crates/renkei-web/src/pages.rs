@@ -92,6 +92,9 @@ pub(crate) async fn login_submit(
     if !tokens_match(&f.csrf, &expected) {
         return Err(WebError::Csrf);
     }
+    if !state.throttle.allow(addr.as_deref()) {
+        return Err(WebError::TooManyAttempts);
+    }
     let attempt = LoginAttempt {
         facility_code: f.facility_code.clone(),
         login: f.login.clone(),

@@ -83,10 +83,7 @@ pub(crate) async fn run_server(
             }
         }
     });
-    let state = renkei_web::AppState {
-        app: app.clone(),
-        secure_cookies,
-    };
+    let state = renkei_web::AppState::new(app.clone(), secure_cookies);
     renkei_web::serve(state, listener).await?;
     ticker.abort();
     app.signer.checkpoint(&app.store).await?;

@@ -58,10 +58,7 @@ async fn net(idle: Option<time::Duration>) -> Net {
         .await
         .unwrap();
     }
-    let router = renkei_web::router(renkei_web::AppState {
-        app: app.clone(),
-        secure_cookies: false,
-    });
+    let router = renkei_web::router(renkei_web::AppState::new(app.clone(), false));
     Net {
         app,
         router,

@@ -130,10 +130,7 @@ async fn server() -> (App, String, String, String, tempfile::TempDir) {
         .unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let base = format!("http://{}", listener.local_addr().unwrap());
-    let state = renkei_web::AppState {
-        app: app.clone(),
-        secure_cookies: false,
-    };
+    let state = renkei_web::AppState::new(app.clone(), false);
     tokio::spawn(renkei_web::serve(state, listener));
     (
         app,
