@@ -31,6 +31,15 @@ pub struct RegistrationForm {
     pub address: String,
     #[serde(default)]
     pub phone: String,
+    /// The consent form's details (the same fields as a later consent).
+    #[serde(flatten)]
+    pub consent: ConsentInput,
+}
+
+/// A consent form's details: at registration, or later for a registered resident (e.g. after
+/// a withdrawal).
+#[derive(Clone, Debug, Default, serde::Deserialize)]
+pub struct ConsentInput {
     pub consent_signed_on: String,
     pub consent_method: String,
     #[serde(default)]
@@ -46,37 +55,6 @@ pub struct RegistrationForm {
     /// facility-specific consent (separated by spaces, commas or new lines).
     #[serde(default)]
     pub consent_facilities: String,
-}
-
-/// A further consent form for a registered resident (e.g. after a withdrawal).
-#[derive(Clone, Debug, Default, serde::Deserialize)]
-pub struct ConsentInput {
-    pub consent_signed_on: String,
-    pub consent_method: String,
-    #[serde(default)]
-    pub proxy_name: String,
-    #[serde(default)]
-    pub proxy_relationship: String,
-    #[serde(default)]
-    pub national: bool,
-    #[serde(default)]
-    pub consent_mode: String,
-    #[serde(default)]
-    pub consent_facilities: String,
-}
-
-impl RegistrationForm {
-    fn consent_input(&self) -> ConsentInput {
-        ConsentInput {
-            consent_signed_on: self.consent_signed_on.clone(),
-            consent_method: self.consent_method.clone(),
-            proxy_name: self.proxy_name.clone(),
-            proxy_relationship: self.proxy_relationship.clone(),
-            national: self.national,
-            consent_mode: self.consent_mode.clone(),
-            consent_facilities: self.consent_facilities.clone(),
-        }
-    }
 }
 
 impl ConsentInput {
@@ -218,7 +196,7 @@ impl RegistrationForm {
         let phone = opt(&self.phone, 20)
             .map_err(|_| invalid("phone", "電話番号は20文字以内で入力してください。"))?;
         let consent = self
-            .consent_input()
+            .consent
             .parse(person, facility, mode, birth_date, now)?;
         let now = renkei_domain::to_micros(now);
         Ok(NewResident {
@@ -280,8 +258,8 @@ impl App {
         let person = PersonId::new();
         let mode = self
             .consent_mode(
-                &form.consent_mode,
-                &form.consent_facilities,
+                &form.consent.consent_mode,
+                &form.consent.consent_facilities,
                 &actor.facility,
             )
             .await?;

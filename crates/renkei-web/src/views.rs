@@ -170,13 +170,7 @@ impl RegisterFields {
             postal_code: self.postal_code.clone(),
             address: self.address.clone(),
             phone: self.phone.clone(),
-            consent_signed_on: self.consent_signed_on.clone(),
-            consent_method: self.consent_method.clone(),
-            proxy_name: self.proxy_name.clone(),
-            proxy_relationship: self.proxy_relationship.clone(),
-            national: self.national.as_deref() == Some("true"),
-            consent_mode: self.consent_mode.clone(),
-            consent_facilities: self.consent_facilities.clone(),
+            consent: self.to_consent_input(),
         }
     }
 

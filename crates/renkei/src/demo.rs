@@ -199,26 +199,28 @@ async fn seed(app: &App, seed: u64, residents: usize) -> Result<Vec<DemoAccount>
             postal_code: r.postal_code.clone().unwrap_or_default(),
             address: r.address.clone().unwrap_or_default(),
             phone: r.phone.clone().unwrap_or_default(),
-            consent_signed_on: r.consent.signed_on.to_string(),
-            consent_method: match r.consent.method {
-                ConsentMethod::Paper => "paper".into(),
-                ConsentMethod::Web => "web".into(),
+            consent: renkei_app::residents::ConsentInput {
+                consent_signed_on: r.consent.signed_on.to_string(),
+                consent_method: match r.consent.method {
+                    ConsentMethod::Paper => "paper".into(),
+                    ConsentMethod::Web => "web".into(),
+                },
+                proxy_name: r
+                    .consent
+                    .proxy
+                    .as_ref()
+                    .map(|p| p.name.clone())
+                    .unwrap_or_default(),
+                proxy_relationship: r
+                    .consent
+                    .proxy
+                    .as_ref()
+                    .map(|p| p.relationship.clone())
+                    .unwrap_or_default(),
+                national: r.consent.national,
+                consent_mode: "blanket".into(),
+                consent_facilities: String::new(),
             },
-            proxy_name: r
-                .consent
-                .proxy
-                .as_ref()
-                .map(|p| p.name.clone())
-                .unwrap_or_default(),
-            proxy_relationship: r
-                .consent
-                .proxy
-                .as_ref()
-                .map(|p| p.relationship.clone())
-                .unwrap_or_default(),
-            national: r.consent.national,
-            consent_mode: "blanket".into(),
-            consent_facilities: String::new(),
         };
         let person = app.register_resident(clerk, &form).await?;
         for (i, local) in r.local_ids.iter().skip(1) {

@@ -125,8 +125,11 @@ fn form(local_id: &str) -> RegistrationForm {
         name_kana: "シケン ハナコ".into(),
         sex: "female".into(),
         birth_date: "1940-01-02".into(),
-        consent_signed_on: "2026-01-05".into(),
-        consent_method: "paper".into(),
+        consent: renkei_app::residents::ConsentInput {
+            consent_signed_on: "2026-01-05".into(),
+            consent_method: "paper".into(),
+            ..Default::default()
+        },
         ..RegistrationForm::default()
     }
 }
@@ -166,7 +169,7 @@ async fn consent_dated_in_the_future_writes_nothing() {
     for w in worlds().await {
         let before = w.app.store.audit_head().await.unwrap();
         let mut f = form("1");
-        f.consent_signed_on = "2099-01-01".into();
+        f.consent.consent_signed_on = "2099-01-01".into();
         let err = w.app.register_resident(&w.clerk, &f).await.unwrap_err();
         assert_eq!(err.code(), "consent-signed-in-future");
         assert!(err.message_ja().contains("未来"));
@@ -351,7 +354,7 @@ async fn a_blanket_consent_can_exclude_facilities_but_not_the_registering_one() 
     for w in worlds().await {
         let pharmacy = second_facility(&w).await;
         let mut f = form("10");
-        f.consent_facilities = "1440000014".into();
+        f.consent.consent_facilities = "1440000014".into();
         let person = w.app.register_resident(&w.clerk, &f).await.unwrap();
         let consent = &w.app.store.consents(person).await.unwrap()[0];
         assert_eq!(
@@ -363,12 +366,12 @@ async fn a_blanket_consent_can_exclude_facilities_but_not_the_registering_one() 
         assert!(!consent.covers(renkei_domain::ConsentScope::Regional, pharmacy.id));
 
         let mut f = form("11");
-        f.consent_facilities = "1410000010".into();
+        f.consent.consent_facilities = "1410000010".into();
         let err = w.app.register_resident(&w.clerk, &f).await.unwrap_err();
         assert_eq!(err.code(), "consent_facilities");
 
         let mut f = form("12");
-        f.consent_facilities = "1499999999".into();
+        f.consent.consent_facilities = "1499999999".into();
         assert!(w.app.register_resident(&w.clerk, &f).await.is_err());
         assert_eq!(w.app.store.count_persons().await.unwrap(), 1);
     }
@@ -379,8 +382,8 @@ async fn a_facility_specific_consent_always_includes_the_registering_facility() 
     for w in worlds().await {
         let pharmacy = second_facility(&w).await;
         let mut f = form("20");
-        f.consent_mode = "facility-specific".into();
-        f.consent_facilities = "1440000014".into();
+        f.consent.consent_mode = "facility-specific".into();
+        f.consent.consent_facilities = "1440000014".into();
         let person = w.app.register_resident(&w.clerk, &f).await.unwrap();
         let consent = &w.app.store.consents(person).await.unwrap()[0];
         assert_eq!(
