@@ -13,6 +13,7 @@ pub mod consent;
 pub mod facility;
 pub mod ids;
 pub mod person;
+pub mod record;
 pub mod user;
 
 pub use access::{
@@ -24,6 +25,7 @@ pub use consent::{Consent, ConsentError, ConsentMethod, ConsentMode, ConsentScop
 pub use facility::{Facility, FacilityCode, FacilityKind};
 pub use ids::{ConsentId, FacilityId, GrantId, PersonId, UserId};
 pub use person::{LinkMethod, LocalPatient, LocalPatientNumber, Person, Sex};
+pub use record::{GroupOutcome, Record, RecordInput};
 pub use user::{LoginName, Profession, Role, User};
 
 /// Truncate a timestamp to whole microseconds: PostgreSQL keeps no more, and the audit hash

@@ -18,11 +18,13 @@ use std::time::Duration;
 mod audit;
 mod facilities;
 mod policy;
+mod records;
 mod residents;
 mod rows;
 mod users;
 
 pub use audit::{AuditFilter, Checkpoint};
+pub use records::{NewProvision, NewQuarantine, QuarantineStatus, Quarantined};
 pub use residents::{NewResident, ResidentSummary};
 pub use users::{NewUser, Session, SessionStage, UserAccount};
 
@@ -69,7 +71,10 @@ macro_rules! in_tx {
     ($store:expr, $tx:ident => $body:expr) => {
         match $store {
             $crate::Store::Sqlite(pool) => {
-                let mut $tx = pool.begin().await?;
+                // Every transaction here writes: take SQLite's write lock at BEGIN so that a
+                // read-then-write transaction waits (busy timeout) instead of failing when
+                // another writer got in between.
+                let mut $tx = pool.begin_with("BEGIN IMMEDIATE").await?;
                 let out = $body;
                 $tx.commit().await?;
                 Ok(out)

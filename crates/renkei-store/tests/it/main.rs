@@ -13,6 +13,7 @@
 )]
 
 mod audit;
+mod records;
 mod residents;
 mod users;
 
