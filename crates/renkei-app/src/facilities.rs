@@ -108,3 +108,74 @@ impl App {
         })
     }
 }
+
+/// An upload credential as handed to a facility's gateway, shown once.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize)]
+pub struct FacilityCredential {
+    pub facility_code: String,
+    /// `renkei-fc.<credential id>.<secret>`: sent as `Authorization: Bearer …`.
+    pub token: String,
+}
+
+impl App {
+    /// Issue an upload credential for a facility's systems (the network office or operator).
+    pub async fn issue_facility_credential(
+        &self,
+        by: Option<&Actor>,
+        code: &str,
+    ) -> Result<FacilityCredential, AppError> {
+        if let Some(actor) = by {
+            actor.require(Role::NetworkOffice)?;
+        }
+        let facility = self
+            .store
+            .facility_by_code(code.trim())
+            .await?
+            .ok_or(AppError::NotFound("facility"))?;
+        let id = uuid::Uuid::now_v7();
+        let secret = crate::secrets::token()?;
+        let now = OffsetDateTime::now_utc();
+        let mut ev = match by {
+            Some(a) => a.event(AuditAction::AdminChange, now),
+            None => AuditEvent::new(AuditAction::AdminChange, now),
+        };
+        ev.items = vec![format!("facility-credential-issued:{}:{id}", facility.id)];
+        let entry = self
+            .store
+            .insert_facility_credential(id, facility.id, &crate::secrets::digest(&secret), ev)
+            .await?;
+        self.after_append(entry.seq).await;
+        Ok(FacilityCredential {
+            facility_code: facility.code.to_string(),
+            token: format!("renkei-fc.{id}.{secret}"),
+        })
+    }
+
+    /// The participating facility a bearer token belongs to, if the token is valid.
+    pub async fn facility_for_token(&self, token: &str) -> Result<Option<Facility>, AppError> {
+        let Some(rest) = token.trim().strip_prefix("renkei-fc.") else {
+            return Ok(None);
+        };
+        let Some((id, secret)) = rest.split_once('.') else {
+            return Ok(None);
+        };
+        let Ok(id) = uuid::Uuid::parse_str(id) else {
+            return Ok(None);
+        };
+        let Some((facility, hash)) = self.store.facility_credential(id).await? else {
+            return Ok(None);
+        };
+        let given = crate::secrets::digest(secret);
+        if !bool::from(subtle::ConstantTimeEq::ct_eq(
+            given.as_bytes(),
+            hash.as_bytes(),
+        )) {
+            return Ok(None);
+        }
+        let Some(f) = self.store.facility(facility).await? else {
+            return Ok(None);
+        };
+        Ok(f.is_active_on(crate::today_jst(OffsetDateTime::now_utc()))
+            .then_some(f))
+    }
+}

@@ -9,13 +9,14 @@ pub mod accounts;
 pub mod audit;
 mod error;
 pub mod facilities;
+pub mod ingest;
 pub mod residents;
 mod secrets;
 
 pub use accounts::{Actor, CreatedUser, LoginAttempt, LoginOutcome, NewUserRequest};
 pub use audit::{AuditSigner, VerifyReport};
 pub use error::AppError;
-pub use renkei_store::{Session, SessionStage, Store};
+pub use renkei_store::{QuarantineStatus, Session, SessionStage, Store};
 
 use renkei_domain::AccessMatrix;
 use std::path::PathBuf;

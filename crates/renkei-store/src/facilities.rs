@@ -79,3 +79,68 @@ impl Store {
         })
     }
 }
+
+impl Store {
+    /// Record a new upload credential for a facility (its token's digest only).
+    pub async fn insert_facility_credential(
+        &self,
+        id: uuid::Uuid,
+        facility: FacilityId,
+        token_hash: &str,
+        audit: AuditEvent,
+    ) -> Result<AuditEntry> {
+        let now = OffsetDateTime::now_utc();
+        in_tx!(self, tx => {
+            sqlx::query(
+                "INSERT INTO facility_credentials (credential_id, facility_id, token_hash, created_at, revoked_at) \
+                 VALUES ($1, $2, $3, $4, NULL)",
+            )
+            .bind(id)
+            .bind(facility.as_uuid())
+            .bind(token_hash)
+            .bind(now)
+            .execute(&mut *tx)
+            .await?;
+            append_in_tx!(tx, audit)
+        })
+    }
+
+    /// The facility and token digest of an unrevoked credential.
+    pub async fn facility_credential(
+        &self,
+        id: uuid::Uuid,
+    ) -> Result<Option<(FacilityId, String)>> {
+        let row: Option<(uuid::Uuid, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT facility_id, token_hash FROM facility_credentials \
+                 WHERE credential_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(id)
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(row.map(|(f, h)| (FacilityId::from_uuid(f), h)))
+    }
+
+    /// Revoke every credential of a facility (a leaked token, or the facility leaves).
+    pub async fn revoke_facility_credentials(
+        &self,
+        facility: FacilityId,
+        audit: AuditEvent,
+    ) -> Result<u64> {
+        let now = OffsetDateTime::now_utc();
+        in_tx!(self, tx => {
+            let n = sqlx::query(
+                "UPDATE facility_credentials SET revoked_at = $2 \
+                 WHERE facility_id = $1 AND revoked_at IS NULL",
+            )
+            .bind(facility.as_uuid())
+            .bind(now)
+            .execute(&mut *tx)
+            .await?
+            .rows_affected();
+            append_in_tx!(tx, audit);
+            n
+        })
+    }
+}

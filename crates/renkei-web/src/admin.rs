@@ -3,8 +3,8 @@
 
 use crate::session::Signed;
 use crate::views::{
-    AdminFacilitiesPage, AdminSecretPage, AdminUsersPage, Choice, FacilityLine, Nav, UserLine,
-    render,
+    AdminFacilitiesPage, AdminSecretPage, AdminUsersPage, Choice, FacilityLine, Nav,
+    QuarantineLine, QuarantinePage, UserLine, render,
 };
 use crate::{AppState, WebError};
 use axum::Form;
@@ -364,4 +364,138 @@ pub(crate) async fn withdraw_facility(
         .withdraw_facility(Some(&s.0.actor), &code, on)
         .await?;
     Ok(Redirect::to("/admin/facilities?done=withdrawn").into_response())
+}
+
+/// What a quarantine reason means, for a facility administrator.
+fn quarantine_reason_ja(code: &str) -> &'static str {
+    match code {
+        "unknown-patient" => {
+            "ネットワークに未登録（同意未登録）の患者のデータです。住民登録後に再取り込みしてください。"
+        }
+        "undecodable" | "charset" => {
+            "文字コードを読み取れません（ISO-2022-JP であるか確認してください）。"
+        }
+        "wrong-folder" | "bad-file-name" => {
+            "SS-MIX2 のファイル名またはフォルダが規約に合っていません。"
+        }
+        "patient-mismatch" => {
+            "ファイルの患者IDと電文の中の患者IDが一致しません。誤った患者への登録を防ぐため保留しました。"
+        }
+        "unknown-message-type" | "unsupported-resource" => {
+            "取り込みに対応していないデータ種別です。"
+        }
+        "missing-field" | "missing-patient" | "missing-patient-id" => "必須の項目がありません。",
+        "invalid-json" | "not-fhir" => "FHIR の JSON として読み取れません。",
+        c if c.starts_with("clins-") => {
+            "JP-CLINS（電子カルテ情報共有サービス）の規約に合っていません。"
+        }
+        _ => "取り込めないデータです。詳細を確認してください。",
+    }
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct QuarantineQuery {
+    done: Option<String>,
+}
+
+pub(crate) async fn quarantine(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<QuarantineQuery>,
+) -> Result<axum::response::Html<String>, WebError> {
+    let a = &s.0.actor;
+    a.require_any(&[Role::FacilityAdmin, Role::NetworkOffice])?;
+    let office = a.user.has_role(Role::NetworkOffice);
+    let own = (!office).then_some(&a.facility);
+    let items = state
+        .app
+        .quarantine_list(own, Some(renkei_app::QuarantineStatus::Held))
+        .await?;
+    let codes: std::collections::HashMap<_, _> = state
+        .app
+        .facilities()
+        .await?
+        .into_iter()
+        .map(|f| (f.id, format!("{} {}", f.code, f.name)))
+        .collect();
+    let jst = |t: OffsetDateTime| {
+        let t = t.to_offset(renkei_app::JST);
+        format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())
+    };
+    let notice = match q.done.as_deref() {
+        Some("taken") => Some("再取り込みしました。".to_owned()),
+        Some("held") => Some("再取り込みできませんでした。理由を確認してください。".to_owned()),
+        Some("discarded") => Some("破棄しました（記録は残ります）。".to_owned()),
+        _ => None,
+    };
+    Ok(render(&QuarantinePage {
+        nav: Nav::for_actor(a, &s.0.session.csrf_token),
+        csrf: s.0.session.csrf_token.clone(),
+        notice,
+        facility_name: own.map(|f| f.name.clone()),
+        office,
+        items: items
+            .into_iter()
+            .map(|q| QuarantineLine {
+                id: q.id.to_string(),
+                received_at: jst(q.received_at),
+                facility: codes.get(&q.facility_id).cloned().unwrap_or_default(),
+                channel: q.channel,
+                source_name: q.source_name.unwrap_or_default(),
+                bytes: q.payload.len(),
+                reason_ja: quarantine_reason_ja(&q.reason_code),
+                reason_code: q.reason_code,
+                detail: q.reason_detail,
+                attempts: q.attempts,
+            })
+            .collect(),
+    }))
+}
+
+/// The quarantined input, if the user may act on it (their facility's, or any for the office).
+async fn own_quarantined(state: &AppState, s: &Signed, id: &str) -> Result<uuid::Uuid, WebError> {
+    let a = &s.0.actor;
+    a.require_any(&[Role::FacilityAdmin, Role::NetworkOffice])?;
+    let id = uuid::Uuid::parse_str(id)
+        .map_err(|_| WebError::App(AppError::NotFound("quarantined input")))?;
+    let q = state
+        .app
+        .store
+        .quarantined_one(id)
+        .await
+        .map_err(AppError::from)?
+        .ok_or(WebError::App(AppError::NotFound("quarantined input")))?;
+    if q.facility_id != a.facility.id && !a.user.has_role(Role::NetworkOffice) {
+        return Err(WebError::App(AppError::RoleRequired("network-office")));
+    }
+    Ok(id)
+}
+
+pub(crate) async fn quarantine_retry(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<UserActionFields>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&f.csrf)?;
+    let id = own_quarantined(&state, &s, &id).await?;
+    let r = state.app.retry_quarantined(id).await?;
+    let done = if r.quarantined.is_none() {
+        "taken"
+    } else {
+        "held"
+    };
+    Ok(Redirect::to(&format!("/admin/quarantine?done={done}")).into_response())
+}
+
+pub(crate) async fn quarantine_discard(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<UserActionFields>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&f.csrf)?;
+    let id = own_quarantined(&state, &s, &id).await?;
+    state.app.discard_quarantined(id).await?;
+    Ok(Redirect::to("/admin/quarantine?done=discarded").into_response())
 }

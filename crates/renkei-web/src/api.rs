@@ -21,6 +21,12 @@ use serde_json::json;
 /// An API error: `{"error": code, "message": Japanese text}` with its status.
 pub(crate) struct ApiError(StatusCode, &'static str, String);
 
+impl ApiError {
+    pub(crate) fn new(status: StatusCode, code: &'static str, message_ja: &str) -> Self {
+        Self(status, code, message_ja.to_owned())
+    }
+}
+
 impl From<WebError> for ApiError {
     fn from(e: WebError) -> Self {
         ApiError(e.status(), e.code(), e.message_ja())

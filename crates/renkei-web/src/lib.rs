@@ -6,6 +6,7 @@
 mod admin;
 mod api;
 mod error;
+mod ingest_api;
 mod pages;
 mod session;
 mod throttle;
@@ -40,6 +41,9 @@ impl AppState {
         }
     }
 }
+
+/// The largest single upload: a document Bundle with attached PDFs or images.
+const INGEST_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Content-Security-Policy: only our own scripts and styles, no inline script, no framing.
 const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
@@ -117,9 +121,26 @@ pub fn router(state: AppState) -> Router {
             "/admin/facilities/{code}/withdraw",
             post(admin::withdraw_facility),
         )
+        .route("/admin/quarantine", get(admin::quarantine))
+        .route(
+            "/admin/quarantine/{id}/retry",
+            post(admin::quarantine_retry),
+        )
+        .route(
+            "/admin/quarantine/{id}/discard",
+            post(admin::quarantine_discard),
+        )
         .route("/static/htmx.min.js", get(pages::htmx))
         .route("/static/renkei.css", get(pages::css))
         .route("/healthz", get(|| async { "ok" }))
+        .route(
+            "/api/v1/ingest/ssmix2",
+            post(ingest_api::ssmix2).layer(axum::extract::DefaultBodyLimit::max(INGEST_LIMIT)),
+        )
+        .route(
+            "/api/v1/ingest/fhir",
+            post(ingest_api::fhir).layer(axum::extract::DefaultBodyLimit::max(INGEST_LIMIT)),
+        )
         .route("/api/v1/login", post(api::login))
         .route("/api/v1/logout", post(api::logout))
         .route("/api/v1/residents", post(api::register))

@@ -334,3 +334,27 @@ pub(crate) struct PasswordPage {
     pub error: Option<String>,
     pub min_chars: usize,
 }
+
+pub(crate) struct QuarantineLine {
+    pub id: String,
+    pub received_at: String,
+    pub facility: String,
+    pub channel: String,
+    pub source_name: String,
+    pub bytes: usize,
+    pub reason_ja: &'static str,
+    pub reason_code: String,
+    pub detail: String,
+    pub attempts: i32,
+}
+
+#[derive(Template)]
+#[template(path = "quarantine.html")]
+pub(crate) struct QuarantinePage {
+    pub nav: Nav,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub facility_name: Option<String>,
+    pub office: bool,
+    pub items: Vec<QuarantineLine>,
+}

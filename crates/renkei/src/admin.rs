@@ -79,6 +79,18 @@ enum FacilityCommand {
         #[arg(long)]
         json: bool,
     },
+    /// Issue an upload credential for the facility's gateway (shown once).
+    Credential {
+        #[arg(long)]
+        code: String,
+        /// Write the credential file here (mode 0600) instead of printing it.
+        #[arg(long)]
+        output: Option<std::path::PathBuf>,
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -171,6 +183,34 @@ pub async fn run(args: AdminArgs) -> Result<()> {
                     println!("{}", serde_json::to_string_pretty(&f)?);
                 } else {
                     println!("added facility {} {} ({})", f.code, f.name, f.kind);
+                }
+            }
+            FacilityCommand::Credential {
+                code,
+                output,
+                common,
+                json,
+            } => {
+                let app = common.settings(None, None)?.open_app().await?;
+                let cred = app
+                    .issue_facility_credential(None, &code)
+                    .await
+                    .map_err(explain)?;
+                let text = serde_json::to_string_pretty(&cred)?;
+                match output {
+                    Some(path) => {
+                        write_private(&path, &text)?;
+                        if json {
+                            println!("{}", json!({"written": path}));
+                        } else {
+                            println!(
+                                "credential for {} written to {}",
+                                cred.facility_code,
+                                path.display()
+                            );
+                        }
+                    }
+                    None => println!("{text}"),
                 }
             }
             FacilityCommand::List { common, json } => {
@@ -301,4 +341,21 @@ fn print_matrix(m: &renkei_domain::AccessMatrix) {
     for k in FacilityKind::ALL {
         row(k.as_str(), m.by_facility_kind.get(&k));
     }
+}
+
+/// Write a secret file readable by its owner only.
+fn write_private(path: &std::path::Path, contents: &str) -> Result<()> {
+    use std::io::Write;
+    let mut opts = std::fs::OpenOptions::new();
+    opts.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        opts.mode(0o600);
+    }
+    let mut f = opts
+        .open(path)
+        .map_err(|e| anyhow::anyhow!("cannot write {}: {e}", path.display()))?;
+    f.write_all(contents.as_bytes())?;
+    Ok(())
 }

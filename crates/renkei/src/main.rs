@@ -8,6 +8,9 @@ mod admin;
 mod audit_cmd;
 mod config;
 mod demo;
+mod gateway;
+mod import_cmd;
+mod quarantine_cmd;
 
 use anyhow::Result;
 use clap::{Parser, Subcommand};
@@ -31,6 +34,12 @@ enum Command {
     Admin(admin::AdminArgs),
     /// Verify, checkpoint and export the audit log.
     Audit(audit_cmd::AuditArgs),
+    /// Run at a facility: upload its SS-MIX2 storage to the network as it changes.
+    Gateway(gateway::GatewayArgs),
+    /// Load an SS-MIX2 storage or FHIR files for one facility.
+    Import(import_cmd::ImportArgs),
+    /// Input that could not be taken: list, show, retry.
+    Quarantine(quarantine_cmd::QuarantineArgs),
 }
 
 fn main() -> Result<()> {
@@ -51,6 +60,9 @@ fn main() -> Result<()> {
             Command::Demo(args) => demo::run(args).await,
             Command::Admin(args) => admin::run(args).await,
             Command::Audit(args) => audit_cmd::run(args).await,
+            Command::Quarantine(args) => quarantine_cmd::run(args).await,
+            Command::Import(args) => import_cmd::run(args).await,
+            Command::Gateway(args) => gateway::run(args).await,
         }
     })
 }

@@ -431,3 +431,343 @@ async fn a_resident_can_consent_again_after_withdrawing() {
         );
     }
 }
+
+// ---- ingestion -------------------------------------------------------------------------------
+
+mod ingest {
+    use super::*;
+    use renkei_app::ingest::IngestReport;
+    use renkei_domain::PersonId;
+    use std::path::PathBuf;
+
+    fn testdata(rel: &str) -> Option<PathBuf> {
+        let p = PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/testdata")
+            .join(rel);
+        if p.exists() {
+            Some(p)
+        } else {
+            eprintln!("{} is absent: skipping", p.display());
+            None
+        }
+    }
+
+    /// The JP-CLINS examples' hospital (its code is a dummy without a valid check digit, so it
+    /// is added the way a migration would, not through the form).
+    async fn clins_hospital(w: &World) -> renkei_domain::Facility {
+        let f = renkei_domain::Facility {
+            id: renkei_domain::FacilityId::new(),
+            code: renkei_domain::FacilityCode::from_stored("1318814790".into()),
+            name: "JP-CLINS 例示病院".into(),
+            kind: FacilityKind::Hospital,
+            joined_on: time::macros::date!(2020 - 01 - 01),
+            withdrawn_on: None,
+        };
+        w.app
+            .store
+            .insert_facility(
+                &f,
+                renkei_domain::AuditEvent::new(
+                    renkei_domain::AuditAction::AdminChange,
+                    time::OffsetDateTime::now_utc(),
+                ),
+            )
+            .await
+            .unwrap();
+        f
+    }
+
+    async fn register_at(w: &World, f: &renkei_domain::Facility, local_id: &str) -> PersonId {
+        let admin = w
+            .app
+            .create_user(
+                None,
+                &NewUserRequest {
+                    facility_code: f.code.to_string(),
+                    login: format!("clerk{}", &local_id[local_id.len().saturating_sub(3)..]),
+                    display_name: "受付".into(),
+                    profession: Profession::Clerk,
+                    roles: vec![Role::Clerk],
+                    enrol_totp_now: true,
+                },
+            )
+            .await
+            .unwrap();
+        let actor = Actor {
+            user: admin.user,
+            facility: f.clone(),
+            client_addr: None,
+            request_id: None,
+        };
+        let mut form = form(local_id);
+        form.consent.consent_signed_on = "2000-01-01".into();
+        w.app.register_resident(&actor, &form).await.unwrap()
+    }
+
+    fn total(r: &IngestReport) -> u32 {
+        r.outcome.accepted + r.outcome.replaced + r.outcome.unchanged
+    }
+
+    #[tokio::test]
+    async fn a_clins_lab_bundle_is_stored_once_however_often_it_is_sent() {
+        let Some(dir) = testdata("fhir/jp-clins") else {
+            return;
+        };
+        for w in worlds().await {
+            let f = clins_hospital(&w).await;
+            let person = register_at(&w, &f, "000999739").await;
+            let bytes = std::fs::read(dir.join("Bundle-Bundle-CLINS-Observations-Example-01.json"))
+                .unwrap();
+            let first = w
+                .app
+                .ingest_fhir(&f, Some("obs.json"), &bytes)
+                .await
+                .unwrap();
+            assert_eq!(first.quarantined, None);
+            assert!(first.outcome.accepted >= 3, "{first:?}");
+            assert_eq!(
+                first.by_resource_type.get("Observation"),
+                Some(&first.outcome.accepted)
+            );
+            let again = w
+                .app
+                .ingest_fhir(&f, Some("obs.json"), &bytes)
+                .await
+                .unwrap();
+            assert_eq!(again.outcome.unchanged, first.outcome.accepted);
+            assert!(again.outcome.is_noop());
+            assert_eq!(w.app.store.provision_count(f.id).await.unwrap(), 1);
+            let records = w.app.store.records_of(person, false).await.unwrap();
+            assert_eq!(records.len() as u32, first.outcome.accepted);
+            assert!(
+                records
+                    .iter()
+                    .all(|r| r.input.category == renkei_domain::AccessCategory::Labs)
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_referral_document_is_kept_whole_with_its_diagnoses_and_allergies() {
+        let Some(dir) = testdata("fhir/jp-clins") else {
+            return;
+        };
+        let w = world().await;
+        let f = clins_hospital(&w).await;
+        let person = register_at(&w, &f, "000999739").await;
+        let bytes =
+            std::fs::read(dir.join("Bundle-Bundle-CLINS-Referral-Example-01.json")).unwrap();
+        let r = w.app.ingest_fhir(&f, None, &bytes).await.unwrap();
+        assert_eq!(r.quarantined, None, "{r:?}");
+        let records = w.app.store.records_of(person, false).await.unwrap();
+        let cats: Vec<_> = records.iter().map(|r| r.input.category).collect();
+        assert!(cats.contains(&renkei_domain::AccessCategory::Documents));
+        assert!(cats.contains(&renkei_domain::AccessCategory::Diagnoses));
+        assert!(cats.contains(&renkei_domain::AccessCategory::Allergies));
+    }
+
+    #[tokio::test]
+    async fn an_error_example_is_quarantined_with_the_rule_it_breaks_and_its_bytes() {
+        let Some(dir) = testdata("fhir/jp-clins") else {
+            return;
+        };
+        for w in worlds().await {
+            let f = clins_hospital(&w).await;
+            register_at(&w, &f, "000999739").await;
+            let bytes =
+                std::fs::read(dir.join("Observation-ErrorExample-ObsLabo-eGFR.json")).unwrap();
+            let r = w
+                .app
+                .ingest_fhir(&f, Some("bad.json"), &bytes)
+                .await
+                .unwrap();
+            assert!(r.quarantined.is_some());
+            let held = w.app.quarantine_list(Some(&f), None).await.unwrap();
+            assert_eq!(held.len(), 1);
+            assert!(
+                held[0].reason_code.starts_with("clins-"),
+                "{}",
+                held[0].reason_code
+            );
+            assert_eq!(held[0].payload, bytes);
+            // Sending it again holds it once, with another attempt counted.
+            w.app
+                .ingest_fhir(&f, Some("bad.json"), &bytes)
+                .await
+                .unwrap();
+            let held = w.app.quarantine_list(Some(&f), None).await.unwrap();
+            assert_eq!((held.len(), held[0].attempts), (1, 2));
+        }
+    }
+
+    #[tokio::test]
+    async fn data_for_an_unregistered_patient_waits_and_is_taken_after_registration() {
+        let Some(dir) = testdata("fhir/jp-clins") else {
+            return;
+        };
+        let w = world().await;
+        let f = clins_hospital(&w).await;
+        let bytes =
+            std::fs::read(dir.join("Bundle-Bundle-CLINS-Observations-Example-01.json")).unwrap();
+        let r = w.app.ingest_fhir(&f, None, &bytes).await.unwrap();
+        let id: uuid::Uuid = r.quarantined.unwrap().parse().unwrap();
+        let held = w.app.store.quarantined_one(id).await.unwrap().unwrap();
+        assert_eq!(held.reason_code, "unknown-patient");
+        assert_eq!(
+            w.app.store.count_persons().await.unwrap(),
+            0,
+            "no person made up"
+        );
+        let person = register_at(&w, &f, "000999739").await;
+        let retried = w.app.retry_quarantined(id).await.unwrap();
+        assert_eq!(retried.quarantined, None);
+        assert!(total(&retried) >= 3);
+        assert_eq!(
+            w.app
+                .store
+                .quarantined_one(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .status,
+            renkei_app::QuarantineStatus::Resolved
+        );
+        assert!(
+            !w.app
+                .store
+                .records_of(person, false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn an_ssmix2_storage_is_taken_except_what_contradicts_it() {
+        let Some(root) = testdata("ssmix2/nho-sample/sampleData/999/901/9999013") else {
+            return;
+        };
+        for w in worlds().await {
+            let f = w.clerk.facility.clone();
+            let person = register_at(&w, &f, "9999013").await;
+            let mut taken = 0;
+            let mut held = Vec::new();
+            let mut files: Vec<_> = renkei_hl7::ssmix2::walk(&root)
+                .map(|f| f.unwrap())
+                .collect();
+            files.sort_by(|a, b| a.path.cmp(&b.path));
+            for file in &files {
+                let bytes = file.read().unwrap();
+                let r = w
+                    .app
+                    .ingest_ssmix2(&f, file.name.as_str(), &bytes)
+                    .await
+                    .unwrap();
+                match r.quarantined {
+                    None => taken += 1,
+                    Some(_) => held.push(file.name.as_str().to_owned()),
+                }
+            }
+            assert_eq!(taken, 9, "held: {held:?}");
+            assert_eq!(held.len(), 10);
+            let reasons: std::collections::BTreeSet<_> = w
+                .app
+                .quarantine_list(Some(&f), None)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|q| q.reason_code)
+                .collect();
+            assert_eq!(
+                reasons.into_iter().collect::<Vec<_>>(),
+                vec!["patient-mismatch"]
+            );
+            let stored = w.app.store.records_of(person, false).await.unwrap();
+            assert!(stored.len() >= 9);
+            // The whole storage again: nothing new.
+            for file in &files {
+                let bytes = file.read().unwrap();
+                let r = w
+                    .app
+                    .ingest_ssmix2(&f, file.name.as_str(), &bytes)
+                    .await
+                    .unwrap();
+                assert!(r.outcome.is_noop());
+            }
+            assert_eq!(
+                w.app.store.records_of(person, false).await.unwrap().len(),
+                stored.len()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_deleted_flag_hides_the_record_and_keeps_it() {
+        let Some(root) = testdata("ssmix2/nho-sample/sampleData/999/901/9999013") else {
+            return;
+        };
+        let w = world().await;
+        let f = w.clerk.facility.clone();
+        let person = register_at(&w, &f, "9999013").await;
+        let file = renkei_hl7::ssmix2::walk(&root)
+            .map(|f| f.unwrap())
+            .find(|f| f.name.as_str().contains("_OMP-01_"))
+            .unwrap();
+        let bytes = file.read().unwrap();
+        let r = w
+            .app
+            .ingest_ssmix2(&f, file.name.as_str(), &bytes)
+            .await
+            .unwrap();
+        assert!(r.outcome.accepted > 0);
+        let deleted_name = format!("{}0", &file.name.as_str()[..file.name.as_str().len() - 1]);
+        let r = w
+            .app
+            .ingest_ssmix2(&f, &deleted_name, &bytes)
+            .await
+            .unwrap();
+        assert!(r.outcome.deleted >= 1, "{r:?}");
+        assert!(
+            w.app
+                .store
+                .records_of(person, false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+        assert!(
+            !w.app
+                .store
+                .records_of(person, true)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+
+    #[tokio::test]
+    async fn undecodable_and_misnamed_input_is_quarantined_with_a_reason() {
+        let w = world().await;
+        let f = w.clerk.facility.clone();
+        let r = w
+            .app
+            .ingest_ssmix2(&f, "not-a-name", b"MSH|^~\\&|")
+            .await
+            .unwrap();
+        assert!(r.quarantined.is_some());
+        let name = "9999013_20111220_OML-11_000000011000354_20111220103059000_01_1";
+        let junk = [b'M', b'S', b'H', b'|', 0x1b, b'$', b'B', 0xff, 0xfe];
+        let r = w.app.ingest_ssmix2(&f, name, &junk).await.unwrap();
+        assert!(r.quarantined.is_some());
+        let reasons: Vec<_> = w
+            .app
+            .quarantine_list(Some(&f), None)
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|q| q.reason_code)
+            .collect();
+        assert!(reasons.contains(&"bad-file-name".to_owned()), "{reasons:?}");
+        assert_eq!(reasons.len(), 2);
+    }
+}

@@ -858,3 +858,90 @@ async fn malformed_json_gets_a_typed_error_without_echoing_the_input() {
     assert_eq!(body["error"], "invalid-json");
     assert!(!body.to_string().contains("ヒミツ"));
 }
+
+#[tokio::test]
+async fn facility_systems_upload_with_a_credential_not_a_session() {
+    let n = net(None).await;
+    let cred = n
+        .app
+        .issue_facility_credential(None, "1410000010")
+        .await
+        .unwrap();
+    let name = "0000042_20260301_OML-11_000000000000001_20260301101010000_01_1";
+    let upload = |token: Option<String>, body: &'static [u8]| {
+        let mut b = Request::builder()
+            .method(Method::POST)
+            .uri("/api/v1/ingest/ssmix2")
+            .header("x-ssmix2-file-name", name);
+        if let Some(t) = token {
+            b = b.header(header::AUTHORIZATION, format!("Bearer {t}"));
+        }
+        b.body(Body::from(body)).unwrap()
+    };
+    let (status, _, body) = n.send(upload(None, b"MSH|")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+    assert!(body.contains("bad-facility-credential"));
+    let forged = format!("{}x", cred.token);
+    let (status, _, _) = n.send(upload(Some(forged), b"MSH|")).await;
+    assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+    // A valid credential: the (unregistered, unreadable) input is received and held.
+    let (status, _, body) = n
+        .send(upload(Some(cred.token.clone()), b"MSH|\x1b$B\xff"))
+        .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    let report: Value = serde_json::from_str(&body).unwrap();
+    assert!(report["quarantined"].is_string());
+    let f = n
+        .app
+        .store
+        .facility_by_code("1410000010")
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        n.app.quarantine_list(Some(&f), None).await.unwrap().len(),
+        1
+    );
+}
+
+#[tokio::test]
+async fn facility_admins_see_their_quarantine_and_clinicians_do_not() {
+    let n = net(None).await;
+    let f = n
+        .app
+        .store
+        .facility_by_code("1410000010")
+        .await
+        .unwrap()
+        .unwrap();
+    n.app.ingest_ssmix2(&f, "bad name", b"junk").await.unwrap();
+    let admin = n
+        .user(
+            "1410000010",
+            "admin",
+            Profession::Clerk,
+            &[Role::Clerk, Role::FacilityAdmin],
+            true,
+        )
+        .await;
+    let (cookie, _) = n.login(&admin).await;
+    let (status, _, page) = n.send(get("/admin/quarantine", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        page.contains("bad-file-name") && page.contains("SS-MIX2 のファイル名"),
+        "{page}"
+    );
+    let doc = n
+        .user(
+            "1410000010",
+            "dr.q",
+            Profession::Physician,
+            &[Role::Clinical],
+            true,
+        )
+        .await;
+    let (cookie, _) = n.login(&doc).await;
+    let (status, _, _) = n.send(get("/admin/quarantine", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}

@@ -1,0 +1,389 @@
+//! Ingestion: what arrives from a facility's systems is identified, stored idempotently and
+//! logged as a provision; what cannot be taken is quarantined with its reason and its original
+//! bytes, and never blocks what follows.
+//!
+//! Formats (SS-MIX2 / HL7 v2, FHIR R4) turn their input into [`IngestUnit`]s; everything after
+//! that — patient identification, storage, quarantine — is here, once.
+
+use crate::{App, AppError};
+use renkei_domain::record::{GroupOutcome, RecordInput};
+use renkei_domain::{Facility, PersonId};
+use renkei_store::{NewProvision, NewQuarantine, QuarantineStatus, Quarantined};
+use serde::Serialize;
+use sha2::{Digest, Sha256};
+use std::collections::BTreeMap;
+use time::OffsetDateTime;
+
+/// What to do with one group of records.
+#[derive(Clone, Debug)]
+pub enum GroupAction {
+    /// Store this as the group's current content.
+    Replace(Vec<RecordInput>),
+    /// The source deleted the group (SS-MIX2 flag 0).
+    Delete,
+}
+
+/// One group of records for one patient of the sending facility.
+#[derive(Clone, Debug)]
+pub struct IngestUnit {
+    /// The facility's patient ID (患者ID) the records belong to.
+    pub local_patient_id: String,
+    /// The group's identity within the facility (SS-MIX2 logical key, Bundle identifier, …).
+    pub group: String,
+    pub action: GroupAction,
+}
+
+/// Why an input was quarantined: a stable code and an English detail without patient data,
+/// plus the Japanese text facility admins see.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejection {
+    pub code: String,
+    pub detail: String,
+}
+
+impl Rejection {
+    pub fn new(code: impl Into<String>, detail: impl Into<String>) -> Self {
+        Self {
+            code: code.into(),
+            detail: detail.into(),
+        }
+    }
+}
+
+/// The result of one input (file, message, Bundle).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct IngestReport {
+    pub outcome: GroupOutcome,
+    /// Records by FHIR resource type, for the import summary.
+    pub by_resource_type: BTreeMap<String, u32>,
+    /// Set when the input was quarantined.
+    pub quarantined: Option<String>,
+}
+
+/// Where an input came from, for the provision log and the quarantine.
+#[derive(Clone, Debug)]
+pub struct Source<'a> {
+    /// `ssmix2`, `fhir`.
+    pub channel: &'static str,
+    /// SS-MIX2 file name, or a file name / Bundle identifier.
+    pub name: Option<&'a str>,
+    pub bytes: &'a [u8],
+}
+
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    hex::encode(Sha256::digest(bytes))
+}
+
+impl App {
+    /// Take parsed units from one input. Any unit that cannot be placed quarantines the whole
+    /// input (one file or Bundle is one provision: half of it is never stored).
+    pub async fn ingest_units(
+        &self,
+        facility: &Facility,
+        source: &Source<'_>,
+        units: Result<Vec<IngestUnit>, Rejection>,
+    ) -> Result<IngestReport, AppError> {
+        let now = OffsetDateTime::now_utc();
+        let units = match units {
+            Ok(u) => u,
+            Err(r) => return self.hold(facility, source, r, now).await,
+        };
+        // Identify every patient before writing anything.
+        let mut placed: Vec<(PersonId, IngestUnit)> = Vec::new();
+        for u in units {
+            match self
+                .store
+                .person_by_local_id(facility.id, u.local_patient_id.trim())
+                .await?
+            {
+                Some(p) => placed.push((p, u)),
+                None => {
+                    let r = Rejection::new(
+                        "unknown-patient",
+                        "the patient ID is not registered at this facility in the network \
+                         (no consent on file); retry after registration",
+                    );
+                    return self.hold(facility, source, r, now).await;
+                }
+            }
+        }
+        let provision = NewProvision {
+            channel: source.channel,
+            source_name: source.name.map(str::to_owned),
+            payload_hash: sha256_hex(source.bytes),
+        };
+        let mut report = IngestReport::default();
+        for (person, unit) in placed {
+            let out = match &unit.action {
+                GroupAction::Replace(records) => {
+                    for r in records {
+                        *report
+                            .by_resource_type
+                            .entry(r.resource_type.clone())
+                            .or_default() += 1;
+                    }
+                    self.store
+                        .store_group(person, facility.id, &unit.group, records, &provision, now)
+                        .await?
+                }
+                GroupAction::Delete => {
+                    self.store
+                        .delete_group(person, facility.id, &unit.group, &provision, now)
+                        .await?
+                }
+            };
+            report.outcome.add(out);
+        }
+        Ok(report)
+    }
+
+    async fn hold(
+        &self,
+        facility: &Facility,
+        source: &Source<'_>,
+        r: Rejection,
+        now: OffsetDateTime,
+    ) -> Result<IngestReport, AppError> {
+        tracing::info!(channel = source.channel, reason = %r.code, "input quarantined");
+        let id = self
+            .store
+            .quarantine(
+                &NewQuarantine {
+                    facility_id: facility.id,
+                    channel: source.channel,
+                    source_name: source.name.map(str::to_owned),
+                    payload: source.bytes.to_vec(),
+                    payload_hash: sha256_hex(source.bytes),
+                    reason_code: r.code,
+                    reason_detail: r.detail,
+                },
+                now,
+            )
+            .await?;
+        Ok(IngestReport {
+            quarantined: Some(id.to_string()),
+            ..IngestReport::default()
+        })
+    }
+
+    /// Quarantined input a user may see: their own facility's, or all for the office.
+    pub async fn quarantine_list(
+        &self,
+        facility: Option<&Facility>,
+        status: Option<QuarantineStatus>,
+    ) -> Result<Vec<Quarantined>, AppError> {
+        Ok(self
+            .store
+            .quarantined(facility.map(|f| f.id), status, 500)
+            .await?)
+    }
+}
+
+impl App {
+    /// Run a held input through ingestion again; it is marked resolved once taken.
+    pub async fn retry_quarantined(&self, id: uuid::Uuid) -> Result<IngestReport, AppError> {
+        let q = self
+            .store
+            .quarantined_one(id)
+            .await?
+            .ok_or(AppError::NotFound("quarantined input"))?;
+        let facility = self
+            .store
+            .facility(q.facility_id)
+            .await?
+            .ok_or(AppError::NotFound("facility"))?;
+        let report = self
+            .ingest_input(&facility, &q.channel, q.source_name.as_deref(), &q.payload)
+            .await?;
+        if report.quarantined.is_none() {
+            self.store
+                .update_quarantine(
+                    id,
+                    QuarantineStatus::Resolved,
+                    None,
+                    OffsetDateTime::now_utc(),
+                )
+                .await?;
+        }
+        Ok(report)
+    }
+
+    /// Dismiss a held input (e.g. a test message sent by mistake); it stays on record.
+    pub async fn discard_quarantined(&self, id: uuid::Uuid) -> Result<(), AppError> {
+        self.store
+            .update_quarantine(
+                id,
+                QuarantineStatus::Discarded,
+                None,
+                OffsetDateTime::now_utc(),
+            )
+            .await?;
+        Ok(())
+    }
+
+    /// Ingest one input of a channel: `fhir` (a Bundle or resource) or `ssmix2` (one file of
+    /// a standardized storage, by its file name).
+    pub async fn ingest_input(
+        &self,
+        facility: &Facility,
+        channel: &str,
+        name: Option<&str>,
+        bytes: &[u8],
+    ) -> Result<IngestReport, AppError> {
+        match channel {
+            "fhir" => self.ingest_fhir(facility, name, bytes).await,
+            "ssmix2" => {
+                self.ingest_ssmix2(facility, name.unwrap_or(""), bytes)
+                    .await
+            }
+            _ => Err(AppError::Invalid {
+                field: "channel",
+                message_ja: "取り込みの種類が不明です。",
+            }),
+        }
+    }
+}
+
+impl App {
+    /// 電子カルテ情報共有サービス-style FHIR input: a JP-CLINS collection or document Bundle,
+    /// or one JP Core resource. One input is one group (its Bundle identifier, or the
+    /// resource's identity), so a corrected Bundle replaces the earlier one.
+    pub async fn ingest_fhir(
+        &self,
+        facility: &Facility,
+        name: Option<&str>,
+        bytes: &[u8],
+    ) -> Result<IngestReport, AppError> {
+        let source = Source {
+            channel: "fhir",
+            name,
+            bytes,
+        };
+        let units = match renkei_fhir::parse_submission(bytes, facility.code.as_str()) {
+            Err(e) => Err(Rejection::new(e.rule(), e.to_string())),
+            Ok(sub) => match sub.patient.local_id.clone() {
+                // Identification by insurance number or a bare resource id needs the MPI:
+                // until then such input waits, rather than being filed under a guess.
+                None => Err(Rejection::new(
+                    "missing-patient-id",
+                    "no Patient.identifier with this facility's patient ID system",
+                )),
+                Some(local) => {
+                    if !sub.skipped.is_empty() {
+                        tracing::info!(skipped = sub.skipped.len(), "FHIR resources not stored");
+                    }
+                    let group = sub
+                        .group_key()
+                        .unwrap_or_else(|| format!("sha256={}", sub.payload_sha256));
+                    let group = format!("fhir:{group}");
+                    let is_bundle = sub.bundle_identifier.is_some();
+                    let records: Vec<RecordInput> = sub
+                        .records
+                        .into_iter()
+                        .map(|r| r.into_record_input())
+                        .collect();
+                    Ok(match (records.is_empty(), is_bundle) {
+                        // JP-CLINS: a Bundle carrying only the Patient withdraws everything
+                        // sent before under its identifier.
+                        (true, true) => vec![IngestUnit {
+                            local_patient_id: local,
+                            group,
+                            action: GroupAction::Delete,
+                        }],
+                        // A Patient alone: demographics only, no clinical record.
+                        (true, false) => Vec::new(),
+                        (false, _) => vec![IngestUnit {
+                            local_patient_id: local,
+                            group,
+                            action: GroupAction::Replace(records),
+                        }],
+                    })
+                }
+            },
+        };
+        self.ingest_units(facility, &source, units).await
+    }
+}
+
+impl App {
+    /// One file of an SS-MIX2 standardized storage, by its file name. The file name decides
+    /// the patient and the group (the logical key); the message must agree with it.
+    pub async fn ingest_ssmix2(
+        &self,
+        facility: &Facility,
+        file_name: &str,
+        bytes: &[u8],
+    ) -> Result<IngestReport, AppError> {
+        use renkei_hl7::ssmix2::{ConditionFlag, FileName};
+        let source = Source {
+            channel: "ssmix2",
+            name: Some(file_name),
+            bytes,
+        };
+        let name = match FileName::parse(file_name.trim()) {
+            Ok(n) => n,
+            Err(e) => {
+                let units = Err(Rejection::new("bad-file-name", e.to_string()));
+                return self.ingest_units(facility, &source, units).await;
+            }
+        };
+        let key = name.logical_key();
+        let group = format!(
+            "ssmix2:{}|{}|{}|{}",
+            key.patient_id,
+            name.date_folder(),
+            key.kind.as_str(),
+            key.order_no
+        );
+        let units = match name.flag() {
+            // An older version of a record the source has since updated: the newer file
+            // (flag 1) carries the current content, and our own history keeps what we had.
+            ConditionFlag::Superseded => Ok(Vec::new()),
+            ConditionFlag::Deleted => Ok(vec![IngestUnit {
+                local_patient_id: key.patient_id.clone(),
+                group,
+                action: GroupAction::Delete,
+            }]),
+            ConditionFlag::Current => map_ssmix2(&name, bytes).map(|records| {
+                if records.is_empty() {
+                    Vec::new()
+                } else {
+                    vec![IngestUnit {
+                        local_patient_id: key.patient_id.clone(),
+                        group,
+                        action: GroupAction::Replace(records),
+                    }]
+                }
+            }),
+        };
+        self.ingest_units(facility, &source, units).await
+    }
+}
+
+/// Decode, tokenize and map one SS-MIX2 message into records.
+fn map_ssmix2(
+    name: &renkei_hl7::ssmix2::FileName,
+    bytes: &[u8],
+) -> Result<Vec<RecordInput>, Rejection> {
+    let decoded =
+        renkei_hl7::decode(bytes).map_err(|e| Rejection::new("undecodable", e.to_string()))?;
+    let msg = renkei_hl7::Message::parse(&decoded.text)
+        .map_err(|e| Rejection::new("malformed-message", e.to_string()))?;
+    let mapped = renkei_hl7::jahis::map_message(name, &msg)
+        .map_err(|e| Rejection::new(e.code(), e.to_string()))?;
+    Ok(mapped.records)
+}
+
+impl App {
+    /// Quarantine an input that failed before it could be parsed at all (e.g. a file found
+    /// in the wrong folder of a storage).
+    pub async fn quarantine_input(
+        &self,
+        facility: &Facility,
+        source: &Source<'_>,
+        reason: Rejection,
+    ) -> Result<IngestReport, AppError> {
+        self.hold(facility, source, reason, OffsetDateTime::now_utc())
+            .await
+    }
+}
