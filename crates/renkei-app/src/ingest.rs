@@ -21,6 +21,13 @@ pub enum GroupAction {
     Replace(Vec<RecordInput>),
     /// The source deleted the group (SS-MIX2 flag 0).
     Delete,
+    /// A full snapshot (SS-MIX2 PPR-01 problem list): items of the group missing from it are
+    /// not deleted but *ended* on `ended_on` — a diagnosis that is no longer listed has ended,
+    /// and the doctor should still see that it existed.
+    Snapshot {
+        records: Vec<RecordInput>,
+        ended_on: time::Date,
+    },
 }
 
 /// One group of records for one patient of the sending facility.
@@ -129,6 +136,27 @@ impl App {
                 GroupAction::Delete => {
                     self.store
                         .delete_group(person, facility.id, &unit.group, &provision, now)
+                        .await?
+                }
+                GroupAction::Snapshot { records, ended_on } => {
+                    let mut all = records.clone();
+                    for old in self
+                        .store
+                        .group_records(person, facility.id, &unit.group)
+                        .await?
+                    {
+                        if !records.iter().any(|r| r.source_key == old.input.source_key) {
+                            all.push(ended(old.input, *ended_on));
+                        }
+                    }
+                    for r in records {
+                        *report
+                            .by_resource_type
+                            .entry(r.resource_type.clone())
+                            .or_default() += 1;
+                    }
+                    self.store
+                        .store_group(person, facility.id, &unit.group, &all, &provision, now)
                         .await?
                 }
             };
@@ -328,13 +356,20 @@ impl App {
             }
         };
         let key = name.logical_key();
-        let group = format!(
-            "ssmix2:{}|{}|{}|{}",
-            key.patient_id,
-            name.date_folder(),
-            key.kind.as_str(),
-            key.order_no
-        );
+        let problem_list = key.kind.as_str() == "PPR-01";
+        // PPR-01 is the patient's whole problem list: one group per patient, whatever the
+        // order number or date in the file name.
+        let group = if problem_list {
+            format!("ssmix2:{}|PPR-01", key.patient_id)
+        } else {
+            format!(
+                "ssmix2:{}|{}|{}|{}",
+                key.patient_id,
+                name.date_folder(),
+                key.kind.as_str(),
+                key.order_no
+            )
+        };
         let units = match name.flag() {
             // An older version of a record the source has since updated: the newer file
             // (flag 1) carries the current content, and our own history keeps what we had.
@@ -345,7 +380,14 @@ impl App {
                 action: GroupAction::Delete,
             }]),
             ConditionFlag::Current => map_ssmix2(&name, bytes).map(|records| {
-                if records.is_empty() {
+                if problem_list {
+                    let ended_on = name.timestamp().date();
+                    vec![IngestUnit {
+                        local_patient_id: key.patient_id.clone(),
+                        group,
+                        action: GroupAction::Snapshot { records, ended_on },
+                    }]
+                } else if records.is_empty() {
                     Vec::new()
                 } else {
                     vec![IngestUnit {
@@ -386,4 +428,25 @@ impl App {
         self.hold(facility, source, reason, OffsetDateTime::now_utc())
             .await
     }
+}
+
+/// A Condition that a newer snapshot no longer lists: resolved, with the snapshot's date as its
+/// end unless it already has one.
+fn ended(mut r: RecordInput, on: time::Date) -> RecordInput {
+    if let Some(obj) = r.resource.as_object_mut() {
+        if !obj.contains_key("abatementDateTime") && !obj.contains_key("abatementPeriod") {
+            obj.insert(
+                "abatementDateTime".into(),
+                serde_json::Value::String(on.to_string()),
+            );
+        }
+        obj.insert(
+            "clinicalStatus".into(),
+            serde_json::json!({"coding": [{
+                "system": "http://terminology.hl7.org/CodeSystem/condition-clinical",
+                "code": "resolved"
+            }]}),
+        );
+    }
+    r
 }

@@ -770,4 +770,63 @@ mod ingest {
         assert!(reasons.contains(&"bad-file-name".to_owned()), "{reasons:?}");
         assert_eq!(reasons.len(), 2);
     }
+
+    fn ppr01(problems: &[(&str, &str, &str)]) -> Vec<u8> {
+        let mut m = String::from(
+            "MSH|^~\\&|HIS|SEND|GW|RCV|20260301100000||PPR^ZD1^PPR_ZD1|1|P|2.5\r\
+             PID|0001||9999013^^^^PI||試験^太郎^^^^^L^I||19650415|M\r",
+        );
+        for (id, code, name) in problems {
+            m.push_str(&format!(
+                "PRB|AD|20260301|{code}^{name}^MDCDX2|{id}|||20250101||||||||||{name}\r"
+            ));
+        }
+        m.into_bytes()
+    }
+
+    #[tokio::test]
+    async fn a_diagnosis_missing_from_a_newer_problem_list_ends_but_stays_visible() {
+        for w in worlds().await {
+            let f = w.clerk.facility.clone();
+            let person = register_at(&w, &f, "9999013").await;
+            let first = ppr01(&[("P1", "20054174", "胃炎"), ("P2", "20061234", "高血圧症")]);
+            let r = w
+                .app
+                .ingest_ssmix2(
+                    &f,
+                    "9999013_-_PPR-01_999999999999999_20260301100000000_01_1",
+                    &first,
+                )
+                .await
+                .unwrap();
+            assert_eq!(
+                (r.quarantined.clone(), r.outcome.accepted),
+                (None, 2),
+                "{r:?}"
+            );
+            // The next snapshot, under another order number, lists only the hypertension.
+            let second = ppr01(&[("P2", "20061234", "高血圧症")]);
+            let r = w
+                .app
+                .ingest_ssmix2(
+                    &f,
+                    "9999013_-_PPR-01_000000000000002_20260315090000000_01_1",
+                    &second,
+                )
+                .await
+                .unwrap();
+            assert_eq!(r.outcome.replaced, 1, "{r:?}");
+            let live = w.app.store.records_of(person, false).await.unwrap();
+            assert_eq!(live.len(), 2, "the ended diagnosis is still shown");
+            let gastritis = live
+                .iter()
+                .find(|r| r.input.resource.to_string().contains("胃炎"))
+                .unwrap();
+            assert_eq!(
+                gastritis.input.resource["clinicalStatus"]["coding"][0]["code"],
+                "resolved"
+            );
+            assert_eq!(gastritis.input.resource["abatementDateTime"], "2026-03-15");
+        }
+    }
 }

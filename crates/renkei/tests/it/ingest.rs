@@ -278,3 +278,186 @@ async fn the_gateway_uploads_what_is_new_once_and_survives_a_restart() {
     let err = String::from_utf8_lossy(&out.stderr).into_owned();
     assert!(err.contains("20 files, 1 uploaded"), "{err}");
 }
+
+/// A storage of `n` versions-free records: the sample prescription under `n` order numbers.
+fn big_storage(sample: &Path, root: &Path, n: usize) {
+    let src_dir = sample.join("20110701/OMP-01");
+    let src = std::fs::read_dir(&src_dir)
+        .unwrap()
+        .next()
+        .unwrap()
+        .unwrap()
+        .path();
+    let bytes = std::fs::read(src).unwrap();
+    let day = root.join("999/901/9999013/20110701/OMP-01");
+    std::fs::create_dir_all(&day).unwrap();
+    for i in 0..n {
+        let name = format!("9999013_20110701_OMP-01_{i:015}_20110701224603984_01_1");
+        std::fs::write(day.join(name), &bytes).unwrap();
+    }
+}
+
+async fn count(db: &Path, sql: &str) -> i64 {
+    use sqlx::Connection;
+    let mut c = sqlx::SqliteConnection::connect(&format!("sqlite://{}?mode=ro", db.display()))
+        .await
+        .unwrap();
+    sqlx::query_scalar(sqlx::AssertSqlSafe(sql.to_owned()))
+        .fetch_one(&mut c)
+        .await
+        .unwrap_or(0)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_import_killed_mid_run_and_run_again_ends_with_exactly_the_expected_records() {
+    let Some(sample) = sample_storage() else {
+        return;
+    };
+    let work = tempfile::tempdir().unwrap();
+    let storage = work.path().join("storage");
+    big_storage(&sample, &storage, 4000);
+    let root = storage.display().to_string();
+
+    // The expected end state: one uninterrupted import.
+    let clean = tempfile::tempdir().unwrap();
+    network(clean.path()).await.store.close().await;
+    let c = clean.path().display().to_string();
+    stdout_ok(&renkei(&[
+        "import",
+        "ssmix2",
+        &root,
+        "--facility",
+        "1410000010",
+        "--data-dir",
+        &c,
+    ]));
+
+    // The same import, killed (SIGKILL) once it has stored some, then run again.
+    let crashed = tempfile::tempdir().unwrap();
+    network(crashed.path()).await.store.close().await;
+    let d = crashed.path().display().to_string();
+    let db = crashed.path().join("renkei.db");
+    let mut child = Command::new(env!("CARGO_BIN_EXE_renkei"))
+        .args([
+            "import",
+            "ssmix2",
+            &root,
+            "--facility",
+            "1410000010",
+            "--data-dir",
+            &d,
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .unwrap();
+    let killed_mid_run = loop {
+        if let Ok(Some(_)) = child.try_wait() {
+            break false;
+        }
+        if db.exists() && count(&db, "SELECT COUNT(*) FROM provisions").await >= 100 {
+            child.kill().unwrap();
+            child.wait().unwrap();
+            break true;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(2)).await;
+    };
+    assert!(
+        killed_mid_run,
+        "the import finished before it could be killed: make the storage larger"
+    );
+    let partial = count(&db, "SELECT COUNT(*) FROM records").await;
+    stdout_ok(&renkei(&[
+        "import",
+        "ssmix2",
+        &root,
+        "--facility",
+        "1410000010",
+        "--data-dir",
+        &d,
+    ]));
+
+    let expected = count(
+        &clean.path().join("renkei.db"),
+        "SELECT COUNT(*) FROM records",
+    )
+    .await;
+    assert!(
+        expected > partial,
+        "{partial} of {expected} stored before the kill"
+    );
+    for sql in [
+        "SELECT COUNT(*) FROM records",
+        "SELECT COUNT(*) FROM records WHERE deleted_at IS NULL",
+        "SELECT COUNT(DISTINCT source_group) FROM records",
+        "SELECT COUNT(*) FROM provisions",
+        "SELECT COUNT(*) FROM quarantine",
+    ] {
+        assert_eq!(
+            count(&db, sql).await,
+            count(&clean.path().join("renkei.db"), sql).await,
+            "{sql}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_broken_storage_is_quarantined_with_reasons_and_nothing_else_is_affected() {
+    let Some(good) = sample_storage() else { return };
+    let broken = good.join("../../../000/000/0000001");
+    let dir = tempfile::tempdir().unwrap();
+    network(dir.path()).await.store.close().await;
+    let d = dir.path().display().to_string();
+    stdout_ok(&renkei(&[
+        "import",
+        "ssmix2",
+        &good.display().to_string(),
+        "--facility",
+        "1410000010",
+        "--data-dir",
+        &d,
+    ]));
+    let before = count(
+        &dir.path().join("renkei.db"),
+        "SELECT COUNT(*) FROM records",
+    )
+    .await;
+    let summary: serde_json::Value = serde_json::from_str(&stdout_ok(&renkei(&[
+        "import",
+        "ssmix2",
+        &broken.display().to_string(),
+        "--facility",
+        "1410000010",
+        "--json",
+        "--data-dir",
+        &d,
+    ])))
+    .unwrap();
+    assert_eq!(summary["files"], 3);
+    assert_eq!(summary["quarantined"], 3, "{summary}");
+    let held: serde_json::Value = serde_json::from_str(&stdout_ok(&renkei(&[
+        "quarantine",
+        "list",
+        "--json",
+        "--data-dir",
+        &d,
+    ])))
+    .unwrap();
+    let reasons: std::collections::BTreeSet<String> = held
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|q| q["reason"].as_str().unwrap().to_owned())
+        .collect();
+    assert!(reasons.contains("wrong-folder"), "{reasons:?}");
+    assert!(reasons.contains("unknown-patient"), "{reasons:?}");
+    assert_eq!(
+        count(
+            &dir.path().join("renkei.db"),
+            "SELECT COUNT(*) FROM records"
+        )
+        .await,
+        before,
+        "the good patient's records are untouched"
+    );
+}
