@@ -12,6 +12,7 @@ pub mod facilities;
 pub mod ingest;
 pub mod residents;
 mod secrets;
+pub mod view;
 
 pub use accounts::{Actor, CreatedUser, LoginAttempt, LoginOutcome, NewUserRequest};
 pub use audit::{AuditSigner, VerifyReport};

@@ -342,3 +342,57 @@ impl Store {
         Ok(n)
     }
 }
+
+impl Store {
+    /// Persons the facility has a care relationship with (search at that facility).
+    pub async fn persons_related_to(&self, facility: FacilityId) -> Result<Vec<Person>> {
+        let rows: Vec<PersonRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT p.person_id, p.name_kanji, p.name_kana, p.sex, p.birth_date, p.postal_code, \
+                 p.address, p.phone, p.created_at FROM persons p JOIN care_relationships c \
+                 ON c.person_id = p.person_id WHERE c.facility_id = $1",
+            )
+            .bind(facility.as_uuid())
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(PersonRow::into_domain).collect()
+    }
+
+    /// Persons born on `date` anywhere in the network (emergency search before break-the-glass).
+    pub async fn persons_born_on(&self, date: time::Date) -> Result<Vec<Person>> {
+        let rows: Vec<PersonRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT person_id, name_kanji, name_kana, sex, birth_date, postal_code, address, \
+                 phone, created_at FROM persons WHERE birth_date = $1",
+            )
+            .bind(date)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(PersonRow::into_domain).collect()
+    }
+
+    /// Every break-the-glass grant, newest first (the office's review list), or only those on
+    /// persons whose records `facility` holds (its notification list).
+    pub async fn break_glass_grants(
+        &self,
+        facility_holding: Option<FacilityId>,
+        limit: i64,
+    ) -> Result<Vec<BreakGlassGrant>> {
+        let rows: Vec<GrantRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT g.person_id, g.grant_id, g.user_id, g.facility_id, g.reason, g.reason_text, \
+                 g.granted_at, g.expires_at FROM break_glass_grants g \
+                 WHERE ($1 IS NULL OR EXISTS (SELECT 1 FROM records r \
+                 WHERE r.person_id = g.person_id AND r.facility_id = $1)) \
+                 ORDER BY g.granted_at DESC LIMIT $2",
+            )
+            .bind(facility_holding.map(|f| f.as_uuid()))
+            .bind(limit)
+            .fetch_all(pool)
+            .await?
+        });
+        rows.into_iter().map(GrantRow::into_domain).collect()
+    }
+}

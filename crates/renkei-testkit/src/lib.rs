@@ -12,10 +12,15 @@
 //! * The residents depend on the seed only: the same seed, count and `today` give the same
 //!   region.
 //!
+//! [`clinical::clinical_history`] adds what the facilities' systems would send about those
+//! residents (SS-MIX2 files and JP-CLINS FHIR documents), and [`clinical::bench_messages`] a
+//! message mix for the ingest benchmark.
+//!
 //! All names are random combinations of common surnames and given names; none is meant to be a
 //! real person, and the facility codes use district number 00.
 #![forbid(unsafe_code)]
 
+pub mod clinical;
 mod layout;
 mod names;
 mod residents;

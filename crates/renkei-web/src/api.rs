@@ -222,3 +222,152 @@ pub(crate) async fn record_consent(
         .await?;
     Ok((StatusCode::CREATED, Json(json!({"consent_id": consent}))).into_response())
 }
+
+#[derive(Deserialize, Default)]
+pub(crate) struct PersonsQuery {
+    #[serde(default)]
+    q: String,
+    birth_date: Option<String>,
+}
+
+fn parse_day(s: &str) -> Option<time::Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s.trim(), &fmt).ok()
+}
+
+/// `GET /api/v1/persons?q=…&birth_date=…`
+pub(crate) async fn persons(
+    State(state): State<AppState>,
+    user: ApiUser,
+    axum::extract::Query(q): axum::extract::Query<PersonsQuery>,
+) -> Result<Response, ApiError> {
+    let hits = state
+        .app
+        .search_persons(
+            &user.0.0.actor,
+            &renkei_app::view::PersonQuery {
+                text: q.q,
+                birth_date: q.birth_date.as_deref().and_then(parse_day),
+            },
+        )
+        .await?;
+    Ok(Json(hits).into_response())
+}
+
+/// Denials say which rule denied, and whether break-the-glass would open the record.
+fn viewer_error(e: AppError) -> ApiError {
+    WebError::App(e).into()
+}
+
+/// `GET /api/v1/persons/{id}/summary`
+pub(crate) async fn person_summary(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let person = parse_person(&id)?;
+    let s = state
+        .app
+        .patient_summary(&user.0.0.actor, person)
+        .await
+        .map_err(viewer_error)?;
+    Ok(Json(s).into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct TimelineParams {
+    category: Option<String>,
+    facility: Option<String>,
+    from: Option<String>,
+    to: Option<String>,
+    page: Option<usize>,
+}
+
+/// `GET /api/v1/persons/{id}/timeline?category=&facility=&from=&to=&page=`
+pub(crate) async fn person_timeline(
+    State(state): State<AppState>,
+    user: ApiUser,
+    Path(id): Path<String>,
+    axum::extract::Query(q): axum::extract::Query<TimelineParams>,
+) -> Result<Response, ApiError> {
+    let person = parse_person(&id)?;
+    let category = match q.category.as_deref().filter(|c| !c.is_empty()) {
+        Some(c) => Some(c.parse().map_err(|_| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "bad-category",
+                "区分の指定が正しくありません。",
+            )
+        })?),
+        None => None,
+    };
+    let filter = renkei_app::view::TimelineFilter {
+        category,
+        facility: q.facility.as_deref().and_then(|f| f.parse().ok()),
+        from: q.from.as_deref().and_then(parse_day),
+        to: q.to.as_deref().and_then(parse_day),
+        page: q.page.unwrap_or(0).min(100_000),
+    };
+    let t = state
+        .app
+        .timeline(&user.0.0.actor, person, &filter)
+        .await
+        .map_err(viewer_error)?;
+    Ok(Json(t).into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct BreakGlassBody {
+    reason: String,
+    #[serde(default)]
+    text: String,
+}
+
+/// `POST /api/v1/persons/{id}/break-glass` with `{"reason": "emergency"|"first-visit"|"other", "text": …}`
+pub(crate) async fn person_break_glass(
+    State(state): State<AppState>,
+    user: ApiUser,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    ApiJson(b): ApiJson<BreakGlassBody>,
+) -> Result<Response, ApiError> {
+    user.check_csrf(&headers)?;
+    let person = parse_person(&id)?;
+    let reason = match b.reason.as_str() {
+        "emergency" => renkei_domain::BreakGlassReason::Emergency,
+        "first-visit" => renkei_domain::BreakGlassReason::FirstVisit,
+        "other" => renkei_domain::BreakGlassReason::Other(b.text),
+        _ => {
+            return Err(ApiError::new(
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "bad-reason",
+                "理由は救急・初診・その他から選んでください。",
+            ));
+        }
+    };
+    let g = state
+        .app
+        .break_glass(&user.0.0.actor, person, reason)
+        .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(json!({"grant_id": g.id, "expires_at": g.expires_at})),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+pub(crate) struct AuditQuery {
+    person: String,
+}
+
+/// `GET /api/v1/audit?person=…` (the network office): every access to one resident.
+pub(crate) async fn audit(
+    State(state): State<AppState>,
+    user: ApiUser,
+    axum::extract::Query(q): axum::extract::Query<AuditQuery>,
+) -> Result<Response, ApiError> {
+    let person = parse_person(&q.person)?;
+    let lines = state.app.access_report(&user.0.0.actor, person).await?;
+    Ok(Json(lines).into_response())
+}

@@ -5,11 +5,13 @@
 
 mod admin;
 mod api;
+mod chart;
 mod error;
 mod ingest_api;
 mod pages;
 mod session;
 mod throttle;
+mod viewer;
 mod views;
 
 use axum::Router;
@@ -121,6 +123,15 @@ pub fn router(state: AppState) -> Router {
             "/admin/facilities/{code}/withdraw",
             post(admin::withdraw_facility),
         )
+        .route("/patients", get(viewer::search))
+        .route("/patients/{id}", get(viewer::summary))
+        .route("/patients/{id}/break-glass", post(viewer::break_glass))
+        .route("/patients/{id}/timeline", get(viewer::timeline))
+        .route("/patients/{id}/labs", get(viewer::labs))
+        .route("/patients/{id}/documents/{record}", get(viewer::document))
+        .route("/me/accesses", get(viewer::my_accesses))
+        .route("/office/access-report", get(viewer::access_report))
+        .route("/office/break-glass", get(viewer::break_glass_list))
         .route("/admin/quarantine", get(admin::quarantine))
         .route(
             "/admin/quarantine/{id}/retry",
@@ -143,6 +154,14 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/api/v1/login", post(api::login))
         .route("/api/v1/logout", post(api::logout))
+        .route("/api/v1/persons", get(api::persons))
+        .route("/api/v1/persons/{id}/summary", get(api::person_summary))
+        .route("/api/v1/persons/{id}/timeline", get(api::person_timeline))
+        .route(
+            "/api/v1/persons/{id}/break-glass",
+            post(api::person_break_glass),
+        )
+        .route("/api/v1/audit", get(api::audit))
         .route("/api/v1/residents", post(api::register))
         .route("/api/v1/residents/{id}", get(api::resident))
         .route("/api/v1/residents/{id}/consents", post(api::record_consent))

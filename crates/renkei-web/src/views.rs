@@ -12,6 +12,7 @@ pub(crate) struct Nav {
     pub clerical: bool,
     pub user_admin: bool,
     pub office: bool,
+    pub clinical: bool,
 }
 
 impl Nav {
@@ -22,6 +23,7 @@ impl Nav {
             clerical: false,
             user_admin: false,
             office: false,
+            clinical: false,
         }
     }
 
@@ -40,6 +42,7 @@ impl Nav {
             user_admin: actor.user.has_role(Role::FacilityAdmin)
                 || actor.user.has_role(Role::NetworkOffice),
             office: actor.user.has_role(Role::NetworkOffice),
+            clinical: actor.user.has_role(Role::Clinical),
         }
     }
 }
@@ -357,4 +360,153 @@ pub(crate) struct QuarantinePage {
     pub facility_name: Option<String>,
     pub office: bool,
     pub items: Vec<QuarantineLine>,
+}
+
+pub(crate) struct HitView {
+    pub id: String,
+    pub name: String,
+    pub kana: String,
+    pub sex: &'static str,
+    pub birth_date: String,
+    pub local_id: String,
+    pub needs_break_glass: bool,
+}
+
+#[derive(Template)]
+#[template(path = "patients.html")]
+pub(crate) struct PatientsPage {
+    pub nav: Nav,
+    pub q: String,
+    pub birth_date: String,
+    pub searched: bool,
+    pub hits: Vec<HitView>,
+}
+
+#[derive(Template)]
+#[template(path = "summary.html")]
+pub(crate) struct SummaryPage {
+    pub nav: Nav,
+    pub tab: &'static str,
+    pub person_id: String,
+    pub name: String,
+    pub kana: String,
+    pub sex: &'static str,
+    pub birth_date: String,
+    pub age: i32,
+    pub consent: &'static str,
+    pub break_glass: bool,
+    pub allergies_shown: bool,
+    pub allergies: Vec<renkei_app::view::AllergyItem>,
+    pub warnings: Vec<String>,
+    pub problems_shown: bool,
+    pub problems: Vec<renkei_app::view::ProblemItem>,
+    pub medicines_shown: bool,
+    pub medicines: Vec<MedicineRow>,
+    pub labs_shown: bool,
+    pub labs: Vec<renkei_app::view::LabItem>,
+    pub encounters_shown: bool,
+    pub encounters: Vec<renkei_app::view::EncounterItem>,
+    pub documents_shown: bool,
+    pub documents: Vec<(String, String, String, String)>,
+    pub facilities: Vec<renkei_app::view::FacilityShare>,
+}
+
+pub(crate) struct MedicineRow {
+    pub name: String,
+    pub dosage: String,
+    pub days: String,
+    pub prescribed_on: String,
+    pub facility: String,
+}
+
+#[derive(Template)]
+#[template(path = "break_glass.html")]
+pub(crate) struct BreakGlassPage {
+    pub nav: Nav,
+    pub csrf: String,
+    pub person_id: String,
+    pub hours: i64,
+    pub error: Option<String>,
+}
+
+pub(crate) struct EntryView {
+    pub record_id: String,
+    pub category: &'static str,
+    pub category_ja: &'static str,
+    pub title: String,
+    pub detail: Option<String>,
+    pub facility: String,
+    pub is_document: bool,
+}
+
+#[derive(Template)]
+#[template(path = "timeline.html")]
+pub(crate) struct TimelinePageView {
+    pub nav: Nav,
+    pub tab: &'static str,
+    pub person_id: String,
+    pub name: String,
+    pub categories: Vec<Choice>,
+    pub category: String,
+    pub facilities: Vec<(String, String)>,
+    pub facility: String,
+    pub from: String,
+    pub to: String,
+    pub total: usize,
+    pub days: Vec<(String, Vec<EntryView>)>,
+    pub page: usize,
+    pub has_more: bool,
+    pub prev_link: String,
+    pub next_link: String,
+}
+
+pub(crate) struct SeriesView {
+    pub name: String,
+    pub unit: Option<String>,
+    pub range: String,
+    pub cells: Vec<(String, bool)>,
+    pub chart: Option<String>,
+}
+
+#[derive(Template)]
+#[template(path = "labs.html")]
+pub(crate) struct LabsPage {
+    pub nav: Nav,
+    pub tab: &'static str,
+    pub person_id: String,
+    pub name: String,
+    pub dates: Vec<String>,
+    pub series: Vec<SeriesView>,
+}
+
+#[derive(Template)]
+#[template(path = "document.html")]
+pub(crate) struct DocumentPage {
+    pub nav: Nav,
+    pub person_id: String,
+    pub title: String,
+    pub date: String,
+    pub facility: String,
+    pub author: Option<String>,
+    pub sections: Vec<(String, String)>,
+}
+
+/// One row of an access list: when, facility, user, profession, action, items, method, outcome.
+pub(crate) type AccessRow = (
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+    String,
+);
+
+#[derive(Template)]
+#[template(path = "access_list.html")]
+pub(crate) struct AccessListPage {
+    pub nav: Nav,
+    pub heading: String,
+    pub lines: Vec<AccessRow>,
 }

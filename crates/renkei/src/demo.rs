@@ -247,5 +247,39 @@ async fn seed(app: &App, seed: u64, residents: usize) -> Result<Vec<DemoAccount>
         region.residents.len(),
         withdrawn
     );
+
+    // Clinical histories arrive the way real ones do: SS-MIX2 files and FHIR documents
+    // through the ingestion pipeline.
+    let history = renkei_testkit::clinical::clinical_history(&region, seed, today);
+    eprintln!(
+        "ingesting {} SS-MIX2 files and {} FHIR documents through the pipeline …",
+        history.ssmix2.len(),
+        history.fhir.len()
+    );
+    let mut summary = renkei_domain::GroupOutcome::default();
+    let mut held = 0usize;
+    for f in &history.ssmix2 {
+        let facility = &facilities
+            .get(f.facility)
+            .context("demo file refers to no facility")?;
+        let r = app.ingest_ssmix2(facility, &f.file_name, &f.bytes).await?;
+        summary.add(r.outcome);
+        held += usize::from(r.quarantined.is_some());
+    }
+    for f in &history.fhir {
+        let facility = &facilities
+            .get(f.facility)
+            .context("demo document refers to no facility")?;
+        let r = app.ingest_fhir(facility, Some(&f.name), &f.bytes).await?;
+        summary.add(r.outcome);
+        held += usize::from(r.quarantined.is_some());
+    }
+    eprintln!(
+        "ingested {} SS-MIX2 files and {} FHIR documents: {} records ({} quarantined inputs)",
+        history.ssmix2.len(),
+        history.fhir.len(),
+        summary.accepted + summary.replaced,
+        held
+    );
     Ok(accounts)
 }

@@ -6,6 +6,7 @@
 
 mod admin;
 mod audit_cmd;
+mod bench;
 mod config;
 mod demo;
 mod gateway;
@@ -34,6 +35,8 @@ enum Command {
     Admin(admin::AdminArgs),
     /// Verify, checkpoint and export the audit log.
     Audit(audit_cmd::AuditArgs),
+    /// Measure (benchmarks print ratios against a baseline of the same run).
+    Bench(bench::BenchArgs),
     /// Run at a facility: upload its SS-MIX2 storage to the network as it changes.
     Gateway(gateway::GatewayArgs),
     /// Load an SS-MIX2 storage or FHIR files for one facility.
@@ -63,6 +66,7 @@ fn main() -> Result<()> {
             Command::Quarantine(args) => quarantine_cmd::run(args).await,
             Command::Import(args) => import_cmd::run(args).await,
             Command::Gateway(args) => gateway::run(args).await,
+            Command::Bench(args) => bench::run(args).await,
         }
     })
 }

@@ -19,6 +19,8 @@ use renkei_domain::{AuditAction, AuditOutcome, FacilityKind, Profession, Role};
 use serde_json::{Value, json};
 use tower::ServiceExt;
 
+mod viewer;
+
 struct Net {
     app: App,
     router: Router,

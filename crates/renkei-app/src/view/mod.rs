@@ -1,0 +1,140 @@
+//! The clinician viewer (閲覧): patient search, summary, timeline, labs, documents and
+//! break-the-glass. Every function here that shows patient data calls `authorize()` for the
+//! categories it shows, filters each record through `Authorized::permits_record`, and writes
+//! exactly one audit entry — allowed or denied.
+
+mod access;
+mod read;
+mod summary;
+mod timeline;
+
+pub use access::{AccessLine, DocumentView, PersonHit, PersonQuery};
+pub use summary::{
+    AllergyItem, EncounterItem, FacilityShare, LabItem, MedicineItem, ProblemItem, Summary, Warning,
+};
+pub use timeline::{LabPoint, LabSeries, LabTable, TimelineEntry, TimelineFilter, TimelinePage};
+
+use crate::{Actor, App, AppError, today_jst};
+use renkei_domain::audit::{AuditAction, AuditOutcome};
+use renkei_domain::authorize::{AccessPurpose, AccessRequest, Decision, Rule, authorize};
+use renkei_domain::{AccessCategory, Authorized, PersonId, Record};
+use std::collections::HashMap;
+use time::{Date, OffsetDateTime};
+
+/// The date a record counts as for rule 5 and for ordering: its clinical date, else the day it
+/// was received (JST). An undated allergy sent after registration is shown; one cannot date a
+/// record earlier than its source did.
+pub fn record_date(r: &Record) -> Date {
+    r.input
+        .effective_on
+        .unwrap_or_else(|| today_jst(r.received_at))
+}
+
+/// What a viewer call opened: the decision and the records it may show.
+pub(crate) struct Opened {
+    pub decision: Decision,
+    pub auth: Authorized,
+    pub records: Vec<Record>,
+    pub facility_names: HashMap<renkei_domain::FacilityId, String>,
+}
+
+impl App {
+    /// Rules 1–4 for a care access by `actor` to `person`.
+    pub async fn care_decision(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        categories: &[AccessCategory],
+        now: OffsetDateTime,
+    ) -> Result<Decision, AppError> {
+        let consents = self.store.consents(person).await?;
+        let relationship = self
+            .store
+            .care_relationship(person, actor.facility.id)
+            .await?;
+        let grants = self.store.grants(person, actor.user.id).await?;
+        let matrix = self.matrix().await?;
+        Ok(authorize(&AccessRequest {
+            user: &actor.user,
+            facility: &actor.facility,
+            person,
+            consents: &consents,
+            care_relationship: relationship.as_ref(),
+            grants: &grants,
+            matrix: &matrix,
+            categories,
+            purpose: AccessPurpose::Care,
+            now,
+            today: today_jst(now),
+        }))
+    }
+
+    /// Authorize, and on denial write the one audit entry and return the rule. On success the
+    /// caller shows what it opened and writes the one audit entry with [`App::audit_view`].
+    pub(crate) async fn open_for_view(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        categories: &[AccessCategory],
+        action: AuditAction,
+        what: &str,
+        now: OffsetDateTime,
+    ) -> Result<Opened, AppError> {
+        if self.store.person(person).await?.is_none() {
+            return Err(AppError::NotFound("person"));
+        }
+        let decision = self.care_decision(actor, person, categories, now).await?;
+        let Some(auth) = decision.authorized().cloned() else {
+            let rule = decision.first_denial().unwrap_or(Rule::NoCareRelationship);
+            let mut ev = actor.event(action, now);
+            ev.person_id = Some(person);
+            ev.items = vec![what.to_owned()];
+            ev.consent_state = Some(decision.consent_state.as_str().into());
+            ev.outcome = AuditOutcome::Denied(rule.code().into());
+            self.audit(ev).await?;
+            return Err(AppError::Denied(rule));
+        };
+        let records = self
+            .store
+            .records_of(person, false)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                auth.permits_record(r.input.category, record_date(r), r.input.sensitive)
+                    .is_ok()
+            })
+            .collect();
+        let facility_names = self
+            .store
+            .facilities()
+            .await?
+            .into_iter()
+            .map(|f| (f.id, f.name))
+            .collect();
+        Ok(Opened {
+            decision,
+            auth,
+            records,
+            facility_names,
+        })
+    }
+
+    /// The one audit entry of a successful view.
+    pub(crate) async fn audit_view(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        opened: &Opened,
+        action: AuditAction,
+        items: Vec<String>,
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        let mut ev = actor.event(action, now);
+        ev.person_id = Some(person);
+        ev.items = items;
+        ev.consent_state = Some(opened.decision.consent_state.as_str().into());
+        ev.access_method = Some(opened.auth.method().code().into());
+        self.audit(ev).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,446 @@
+//! The clinician viewer over HTTP: each page and API call that shows patient data is
+//! authorized for what it shows and writes exactly one audit entry.
+
+use super::*;
+use renkei_domain::record::RecordInput;
+use renkei_domain::{AccessCategory, PersonId};
+use renkei_store::NewProvision;
+
+/// A resident registered at the hospital with an allergy, a medicine, two lab results and a
+/// diagnosis from the hospital.
+async fn patient(n: &Net) -> PersonId {
+    let clerk = n
+        .user(
+            "1410000010",
+            "clerk",
+            Profession::Clerk,
+            &[Role::Clerk],
+            true,
+        )
+        .await;
+    let (cookie, csrf) = n.login(&clerk).await;
+    let (_, _, body) = n
+        .send(json_req(
+            Method::POST,
+            "/api/v1/residents",
+            Some(&cookie),
+            Some(&csrf),
+            resident_json("0501"),
+        ))
+        .await;
+    let person: PersonId = serde_json::from_str::<Value>(&body).unwrap()["person_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let f = n
+        .app
+        .store
+        .facility_by_code("1410000010")
+        .await
+        .unwrap()
+        .unwrap();
+    let rec =
+        |key: &str, ty: &str, cat: AccessCategory, display: &str, date: &str, resource: Value| {
+            RecordInput {
+                source_key: key.into(),
+                resource_type: ty.into(),
+                category: cat,
+                code_system: None,
+                code: Some(format!("C-{key}")),
+                display: Some(display.into()),
+                effective_on: Some(
+                    time::Date::parse(
+                        date,
+                        &time::macros::format_description!("[year]-[month]-[day]"),
+                    )
+                    .unwrap(),
+                ),
+                sensitive: false,
+                resource,
+            }
+        };
+    let lab = |key: &str, date: &str, v: f64, flag: Option<&str>| {
+        let mut r = json!({"resourceType": "Observation", "code": {"text": "HbA1c"},
+            "valueQuantity": {"value": v, "unit": "%"},
+            "referenceRange": [{"low": {"value": 4.9}, "high": {"value": 6.0}}]});
+        if let Some(f) = flag {
+            r["interpretation"] = json!([{"coding": [{"code": f}]}]);
+        }
+        let mut input = rec(key, "Observation", AccessCategory::Labs, "HbA1c", date, r);
+        input.code = Some("3D045000001906202".into());
+        input
+    };
+    let today = renkei_app::today_jst(time::OffsetDateTime::now_utc());
+    let recent = (today - time::Duration::days(10)).to_string();
+    let inputs = vec![
+        rec(
+            "a1",
+            "AllergyIntolerance",
+            AccessCategory::Allergies,
+            "ペニシリン系",
+            "2026-02-01",
+            json!({"resourceType": "AllergyIntolerance", "code": {"text": "ペニシリン系"}}),
+        ),
+        rec(
+            "m1",
+            "MedicationRequest",
+            AccessCategory::Medications,
+            "アモキシシリンカプセル250mg",
+            &recent,
+            json!({"resourceType": "MedicationRequest", "dosageInstruction": [{"text": "1日3回毎食後"}]}),
+        ),
+        rec(
+            "c1",
+            "Condition",
+            AccessCategory::Diagnoses,
+            "２型糖尿病",
+            "2026-02-01",
+            json!({"resourceType": "Condition", "code": {"text": "２型糖尿病"}}),
+        ),
+        lab("l1", "2026-03-01", 7.9, Some("H")),
+        lab("l2", "2026-06-01", 7.1, Some("H")),
+    ];
+    n.app
+        .store
+        .store_group(
+            person,
+            f.id,
+            "test",
+            &inputs,
+            &NewProvision {
+                channel: "fhir",
+                source_name: None,
+                payload_hash: "00".into(),
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    person
+}
+
+async fn last_entries(n: &Net, after: i64) -> Vec<renkei_domain::AuditEntry> {
+    n.app
+        .store
+        .audit_entries(&Default::default(), after, 100)
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn a_physician_with_a_care_relationship_sees_the_summary_and_one_entry_is_written() {
+    let n = net(None).await;
+    let person = patient(&n).await;
+    let doc = n
+        .user(
+            "1410000010",
+            "dr.a",
+            Profession::Physician,
+            &[Role::Clinical],
+            true,
+        )
+        .await;
+    let (cookie, _) = n.login(&doc).await;
+    let before = n.audit_len().await;
+    let (status, _, page) = n
+        .send(get(&format!("/patients/{person}"), Some(&cookie)))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("id=\"allergy-banner\"") && page.contains("ペニシリン系"));
+    assert!(page.contains("アモキシシリン"));
+    assert!(
+        page.contains("アレルギー注意"),
+        "allergy-conflict warning shown"
+    );
+    assert!(page.contains("id=\"latest-labs\"") && page.contains("7.1"));
+    let entries = last_entries(&n, before).await;
+    assert_eq!(entries.len(), 1, "exactly one audit entry");
+    let e = &entries[0].event;
+    assert_eq!(e.action, AuditAction::View);
+    assert_eq!(e.person_id, Some(person));
+    assert!(e.items.contains(&"summary".to_owned()));
+    assert_eq!(e.access_method.as_deref(), Some("care-relationship"));
+    assert_eq!(e.consent_state.as_deref(), Some("active"));
+
+    for path in ["timeline", "labs"] {
+        let before = n.audit_len().await;
+        let (status, _, page) = n
+            .send(get(&format!("/patients/{person}/{path}"), Some(&cookie)))
+            .await;
+        assert_eq!(status, StatusCode::OK);
+        if path == "labs" {
+            assert!(page.contains("<svg"), "trend chart");
+            assert!(page.contains("7.9 H"));
+        }
+        assert_eq!(last_entries(&n, before).await.len(), 1, "{path}: one entry");
+    }
+}
+
+#[tokio::test]
+async fn a_care_worker_does_not_receive_what_the_matrix_hides() {
+    let n = net(None).await;
+    let person = patient(&n).await;
+    // A care worker at the hospital itself (the kind allows labs; the profession does not).
+    let cw = n
+        .user(
+            "1410000010",
+            "cw.b",
+            Profession::CareWorker,
+            &[Role::Clinical],
+            true,
+        )
+        .await;
+    let (cookie, _) = n.login(&cw).await;
+    let (status, _, page) = n
+        .send(get(&format!("/patients/{person}"), Some(&cookie)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("ペニシリン系") && page.contains("アモキシシリン"));
+    assert!(
+        !page.contains("id=\"latest-labs\"") && !page.contains("HbA1c"),
+        "labs absent, not greyed"
+    );
+    assert!(
+        !page.contains("２型糖尿病"),
+        "diagnoses absent for care workers"
+    );
+    let before = n.audit_len().await;
+    let (status, _, body) = n
+        .send(get(
+            &format!("/api/v1/persons/{person}/timeline?category=labs"),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("rule4-profession-matrix"), "{body}");
+    let entries = last_entries(&n, before).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].event.outcome,
+        AuditOutcome::Denied("rule4-profession-matrix".into())
+    );
+}
+
+#[tokio::test]
+async fn an_unrelated_facility_sees_nothing_until_it_breaks_the_glass() {
+    let n = net(None).await;
+    let person = patient(&n).await;
+    let doc = n
+        .user(
+            "1410001018",
+            "dr.c",
+            Profession::Physician,
+            &[Role::Clinical],
+            true,
+        )
+        .await;
+    let (cookie, csrf) = n.login(&doc).await;
+    let before = n.audit_len().await;
+    let (status, _, page) = n
+        .send(get(&format!("/patients/{person}"), Some(&cookie)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"break-glass-form\"") && page.contains("記録され"));
+    assert!(
+        !page.contains("ペニシリン") && !page.contains("シケン"),
+        "nothing of the patient"
+    );
+    let entries = last_entries(&n, before).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].event.outcome,
+        AuditOutcome::Denied("rule3-no-care-relationship".into())
+    );
+
+    // "Other" needs a reason.
+    let (status, _, _) = n
+        .send(form(
+            &format!("/patients/{person}/break-glass"),
+            &cookie,
+            &format!("csrf={csrf}&reason=other&text="),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, headers, _) = n
+        .send(form(
+            &format!("/patients/{person}/break-glass"),
+            &cookie,
+            &format!("csrf={csrf}&reason=emergency"),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::SEE_OTHER, "{headers:?}");
+    let before = n.audit_len().await;
+    let (status, _, page) = n
+        .send(get(&format!("/patients/{person}"), Some(&cookie)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("ペニシリン系") && page.contains("id=\"break-glass-tag\""));
+    let entries = last_entries(&n, before).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(
+        entries[0].event.access_method.as_deref(),
+        Some("break-glass")
+    );
+
+    // The office sees the access in its review list.
+    let office = n
+        .user(
+            "1410000010",
+            "office",
+            Profession::Clerk,
+            &[Role::NetworkOffice],
+            true,
+        )
+        .await;
+    let (oc, _) = n.login(&office).await;
+    let (status, _, page) = n.send(get("/office/break-glass", Some(&oc))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("救急") && page.contains(&person.to_string()));
+}
+
+#[tokio::test]
+async fn after_withdrawal_nobody_sees_anything() {
+    let n = net(None).await;
+    let person = patient(&n).await;
+    let consent = n.app.store.consents(person).await.unwrap()[0].id;
+    let clerk = n
+        .user(
+            "1410000010",
+            "clerk2",
+            Profession::Clerk,
+            &[Role::Clerk],
+            true,
+        )
+        .await;
+    let (cc, csrf) = n.login(&clerk).await;
+    let (status, _, _) = n
+        .send(json_req(
+            Method::POST,
+            &format!("/api/v1/residents/{person}/consents/{consent}/withdraw"),
+            Some(&cc),
+            Some(&csrf),
+            json!({}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let doc = n
+        .user(
+            "1410000010",
+            "dr.d",
+            Profession::Physician,
+            &[Role::Clinical],
+            true,
+        )
+        .await;
+    let (cookie, csrf) = n.login(&doc).await;
+    let before = n.audit_len().await;
+    let (status, _, body) = n
+        .send(get(
+            &format!("/api/v1/persons/{person}/summary"),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(body.contains("rule1-consent-withdrawn"));
+    assert_eq!(last_entries(&n, before).await.len(), 1);
+    // Break-the-glass cannot override a withdrawal.
+    let (status, _, body) = n
+        .send(json_req(
+            Method::POST,
+            &format!("/api/v1/persons/{person}/break-glass"),
+            Some(&cookie),
+            Some(&csrf),
+            json!({"reason": "emergency"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let (_, _, page) = n
+        .send(get(
+            "/patients?q=%E3%82%B7%E3%82%B1%E3%83%B3",
+            Some(&cookie),
+        ))
+        .await;
+    assert!(page.contains("id=\"no-hits\""), "not even found by search");
+}
+
+#[tokio::test]
+async fn search_and_the_json_api_follow_the_same_rules_and_are_audited() {
+    let n = net(None).await;
+    let person = patient(&n).await;
+    let doc = n
+        .user(
+            "1410000010",
+            "dr.e",
+            Profession::Physician,
+            &[Role::Clinical],
+            true,
+        )
+        .await;
+    let (cookie, _) = n.login(&doc).await;
+    let before = n.audit_len().await;
+    let (status, _, body) = n
+        .send(get(
+            "/api/v1/persons?q=%E3%81%97%E3%81%91%E3%82%93",
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let hits: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        hits.as_array().unwrap().len(),
+        1,
+        "hiragana finds the katakana name"
+    );
+    let entries = last_entries(&n, before).await;
+    assert_eq!(entries.len(), 1);
+    assert_eq!(entries[0].event.action, AuditAction::Search);
+    assert!(entries[0].event.items.contains(&format!("person:{person}")));
+
+    let (status, _, body) = n
+        .send(get(
+            &format!("/api/v1/persons/{person}/summary"),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let s: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(s["allergies"][0]["substance"], "ペニシリン系");
+    let (status, _, body) = n
+        .send(get(
+            &format!("/api/v1/persons/{person}/timeline?category=labs&page=0"),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let t: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(t["total"], 2);
+
+    // The office prints every access for the resident; a clinician may not.
+    let (status, _, _) = n
+        .send(get(
+            &format!("/api/v1/audit?person={person}"),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    let office = n
+        .user(
+            "1410000010",
+            "office",
+            Profession::Clerk,
+            &[Role::NetworkOffice],
+            true,
+        )
+        .await;
+    let (oc, _) = n.login(&office).await;
+    let (status, _, body) = n
+        .send(get(&format!("/api/v1/audit?person={person}"), Some(&oc)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let lines: Value = serde_json::from_str(&body).unwrap();
+    assert!(lines.as_array().unwrap().len() >= 3);
+    let (status, _, page) = n.send(get("/me/accesses", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("閲覧"));
+}
