@@ -342,64 +342,168 @@ impl App {
         file_name: &str,
         bytes: &[u8],
     ) -> Result<IngestReport, AppError> {
-        use renkei_hl7::ssmix2::{ConditionFlag, FileName};
         let source = Source {
             channel: "ssmix2",
             name: Some(file_name),
             bytes,
         };
-        let name = match FileName::parse(file_name.trim()) {
-            Ok(n) => n,
-            Err(e) => {
-                let units = Err(Rejection::new("bad-file-name", e.to_string()));
-                return self.ingest_units(facility, &source, units).await;
-            }
-        };
-        let key = name.logical_key();
-        let problem_list = key.kind.as_str() == "PPR-01";
-        // PPR-01 is the patient's whole problem list: one group per patient, whatever the
-        // order number or date in the file name.
-        let group = if problem_list {
-            format!("ssmix2:{}|PPR-01", key.patient_id)
-        } else {
-            format!(
-                "ssmix2:{}|{}|{}|{}",
-                key.patient_id,
-                name.date_folder(),
-                key.kind.as_str(),
-                key.order_no
-            )
-        };
-        let units = match name.flag() {
-            // An older version of a record the source has since updated: the newer file
-            // (flag 1) carries the current content, and our own history keeps what we had.
-            ConditionFlag::Superseded => Ok(Vec::new()),
-            ConditionFlag::Deleted => Ok(vec![IngestUnit {
-                local_patient_id: key.patient_id.clone(),
-                group,
-                action: GroupAction::Delete,
-            }]),
-            ConditionFlag::Current => map_ssmix2(&name, bytes).map(|records| {
-                if problem_list {
-                    let ended_on = name.timestamp().date();
-                    vec![IngestUnit {
-                        local_patient_id: key.patient_id.clone(),
-                        group,
-                        action: GroupAction::Snapshot { records, ended_on },
-                    }]
-                } else if records.is_empty() {
-                    Vec::new()
-                } else {
-                    vec![IngestUnit {
-                        local_patient_id: key.patient_id.clone(),
-                        group,
-                        action: GroupAction::Replace(records),
-                    }]
-                }
-            }),
-        };
+        let units = prepare_ssmix2(file_name, bytes);
         self.ingest_units(facility, &source, units).await
     }
+
+    /// Many files of one facility's storage (an import, a gateway batch): parsed and mapped
+    /// outside the transaction, then written in one transaction — all or none, so a crash
+    /// loses or duplicates nothing. Files that cannot be placed are quarantined one by one
+    /// and never hold the others back.
+    pub async fn ingest_ssmix2_batch(
+        &self,
+        facility: &Facility,
+        files: &[(&str, &[u8])],
+    ) -> Result<Vec<IngestReport>, AppError> {
+        let now = OffsetDateTime::now_utc();
+        let mut reports = vec![IngestReport::default(); files.len()];
+        let mut persons: std::collections::HashMap<String, Option<PersonId>> =
+            std::collections::HashMap::new();
+        let mut writes = Vec::new();
+        let mut owner = Vec::new();
+        for (i, (name, bytes)) in files.iter().enumerate() {
+            let source = Source {
+                channel: "ssmix2",
+                name: Some(name),
+                bytes,
+            };
+            let units = match prepare_ssmix2(name, bytes) {
+                Ok(u) => u,
+                Err(r) => {
+                    if let Some(rep) = reports.get_mut(i) {
+                        *rep = self.hold(facility, &source, r, now).await?;
+                    }
+                    continue;
+                }
+            };
+            let mut placed = Vec::new();
+            let mut unknown = false;
+            for u in units {
+                let local = u.local_patient_id.trim().to_owned();
+                let person = match persons.get(&local) {
+                    Some(p) => *p,
+                    None => {
+                        let p = self.store.person_by_local_id(facility.id, &local).await?;
+                        persons.insert(local, p);
+                        p
+                    }
+                };
+                match person {
+                    Some(p) => placed.push((p, u)),
+                    None => unknown = true,
+                }
+            }
+            if unknown {
+                let r = Rejection::new(
+                    "unknown-patient",
+                    "the patient ID is not registered at this facility in the network \
+                     (no consent on file); retry after registration",
+                );
+                if let Some(rep) = reports.get_mut(i) {
+                    *rep = self.hold(facility, &source, r, now).await?;
+                }
+                continue;
+            }
+            let provision = NewProvision {
+                channel: "ssmix2",
+                source_name: Some((*name).to_owned()),
+                payload_hash: sha256_hex(bytes),
+            };
+            for (person, unit) in placed {
+                let (records, mode) = match unit.action {
+                    GroupAction::Replace(r) => (r, renkei_store::GroupWriteMode::Replace),
+                    GroupAction::Delete => (Vec::new(), renkei_store::GroupWriteMode::Delete),
+                    GroupAction::Snapshot { records, ended_on } => (
+                        records,
+                        renkei_store::GroupWriteMode::Snapshot {
+                            ended_on,
+                            end: ended,
+                        },
+                    ),
+                };
+                if let Some(rep) = reports.get_mut(i) {
+                    for r in &records {
+                        *rep.by_resource_type
+                            .entry(r.resource_type.clone())
+                            .or_default() += 1;
+                    }
+                }
+                writes.push(renkei_store::GroupWrite {
+                    person,
+                    group: unit.group,
+                    records,
+                    mode,
+                    provision: provision.clone(),
+                });
+                owner.push(i);
+            }
+        }
+        let outcomes = self.store.store_groups(facility.id, &writes, now).await?;
+        for (i, out) in owner.into_iter().zip(outcomes) {
+            if let Some(rep) = reports.get_mut(i) {
+                rep.outcome.add(out);
+            }
+        }
+        Ok(reports)
+    }
+}
+
+/// Parse, check and map one SS-MIX2 file into the groups it writes. The file name decides the
+/// patient and the group (the logical key); the message must agree with it.
+fn prepare_ssmix2(file_name: &str, bytes: &[u8]) -> Result<Vec<IngestUnit>, Rejection> {
+    use renkei_hl7::ssmix2::{ConditionFlag, FileName};
+    let name = FileName::parse(file_name.trim())
+        .map_err(|e| Rejection::new("bad-file-name", e.to_string()))?;
+    let key = name.logical_key();
+    let problem_list = key.kind.as_str() == "PPR-01";
+    // PPR-01 is the patient's whole problem list: one group per patient, whatever the order
+    // number or date in the file name.
+    let group = if problem_list {
+        format!("ssmix2:{}|PPR-01", key.patient_id)
+    } else {
+        format!(
+            "ssmix2:{}|{}|{}|{}",
+            key.patient_id,
+            name.date_folder(),
+            key.kind.as_str(),
+            key.order_no
+        )
+    };
+    let local_patient_id = key.patient_id.clone();
+    Ok(match name.flag() {
+        // An older version of a record the source has since updated: the newer file (flag 1)
+        // carries the current content, and our own history keeps what we had.
+        ConditionFlag::Superseded => Vec::new(),
+        ConditionFlag::Deleted => vec![IngestUnit {
+            local_patient_id,
+            group,
+            action: GroupAction::Delete,
+        }],
+        ConditionFlag::Current => {
+            let records = map_ssmix2(&name, bytes)?;
+            if problem_list {
+                let ended_on = name.timestamp().date();
+                vec![IngestUnit {
+                    local_patient_id,
+                    group,
+                    action: GroupAction::Snapshot { records, ended_on },
+                }]
+            } else if records.is_empty() {
+                Vec::new()
+            } else {
+                vec![IngestUnit {
+                    local_patient_id,
+                    group,
+                    action: GroupAction::Replace(records),
+                }]
+            }
+        }
+    })
 }
 
 /// Decode, tokenize and map one SS-MIX2 message into records.

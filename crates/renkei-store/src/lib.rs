@@ -24,7 +24,9 @@ mod rows;
 mod users;
 
 pub use audit::{AuditFilter, Checkpoint};
-pub use records::{NewProvision, NewQuarantine, QuarantineStatus, Quarantined};
+pub use records::{
+    GroupWrite, GroupWriteMode, NewProvision, NewQuarantine, QuarantineStatus, Quarantined,
+};
 pub use residents::{NewResident, ResidentSummary};
 pub use users::{NewUser, Session, SessionStage, UserAccount};
 

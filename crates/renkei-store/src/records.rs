@@ -175,6 +175,136 @@ impl QuarantineRow {
     }
 }
 
+/// How one group of a batch is to be written.
+#[derive(Clone, Debug)]
+pub enum GroupWriteMode {
+    /// The records are the group's current content.
+    Replace,
+    /// The source deleted the group.
+    Delete,
+    /// A full snapshot: live records missing from it are kept, passed through `end`.
+    Snapshot {
+        ended_on: Date,
+        end: fn(RecordInput, Date) -> RecordInput,
+    },
+}
+
+/// One group of a batch written in one transaction.
+#[derive(Clone, Debug)]
+pub struct GroupWrite {
+    pub person: PersonId,
+    pub group: String,
+    pub records: Vec<RecordInput>,
+    pub mode: GroupWriteMode,
+    pub provision: NewProvision,
+}
+
+/// Store one group inside the caller's transaction (see [`Store::store_group`]).
+macro_rules! store_group_in_tx {
+    ($tx:expr, $person:expr, $facility:expr, $group:expr, $inputs:expr, $provision:expr, $now:expr) => {{
+            let existing: Vec<ExistingRow> = sqlx::query_as(
+                "SELECT record_id, source_key, content_hash, version, deleted_at FROM records \
+                 WHERE person_id = $1 AND facility_id = $2 AND source_group = $3",
+            )
+            .bind($person.as_uuid())
+            .bind($facility.as_uuid())
+            .bind($group)
+            .fetch_all(&mut *$tx)
+            .await?;
+            let mut outcome = GroupOutcome::default();
+            for input in $inputs {
+                let hash = input.content_hash();
+                let old = existing.iter().find(|e| e.source_key == input.source_key);
+                match old {
+                    Some(e) if e.content_hash == hash && e.deleted_at.is_none() => {
+                        outcome.unchanged += 1;
+                    }
+                    Some(e) => {
+                        sqlx::query(
+                            "INSERT INTO record_history (person_id, record_id, version, resource, \
+                             content_hash, superseded_at) SELECT person_id, record_id, version, \
+                             resource, content_hash, $3 FROM records \
+                             WHERE person_id = $1 AND record_id = $2",
+                        )
+                        .bind($person.as_uuid())
+                        .bind(e.record_id)
+                        .bind($now)
+                        .execute(&mut *$tx)
+                        .await?;
+                        sqlx::query(
+                            "UPDATE records SET resource_type = $3, category = $4, code_system = $5, \
+                             code = $6, display = $7, effective_on = $8, sensitive = $9, \
+                             resource = $10, content_hash = $11, version = $12, updated_at = $13, \
+                             deleted_at = NULL WHERE person_id = $1 AND record_id = $2",
+                        )
+                        .bind($person.as_uuid())
+                        .bind(e.record_id)
+                        .bind(&input.resource_type)
+                        .bind(input.category.as_str())
+                        .bind(input.code_system.as_deref())
+                        .bind(input.code.as_deref())
+                        .bind(input.display.as_deref())
+                        .bind(input.effective_on)
+                        .bind(input.sensitive)
+                        .bind(Json(&input.resource))
+                        .bind(&hash)
+                        .bind(e.version + 1)
+                        .bind($now)
+                        .execute(&mut *$tx)
+                        .await?;
+                        outcome.replaced += 1;
+                    }
+                    None => {
+                        sqlx::query(
+                            "INSERT INTO records (person_id, record_id, facility_id, source_group, \
+                             source_key, resource_type, category, code_system, code, display, \
+                             effective_on, sensitive, resource, content_hash, version, received_at, \
+                             updated_at, deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
+                             $10, $11, $12, $13, $14, 1, $15, $15, NULL)",
+                        )
+                        .bind($person.as_uuid())
+                        .bind(Uuid::now_v7())
+                        .bind($facility.as_uuid())
+                        .bind($group)
+                        .bind(&input.source_key)
+                        .bind(&input.resource_type)
+                        .bind(input.category.as_str())
+                        .bind(input.code_system.as_deref())
+                        .bind(input.code.as_deref())
+                        .bind(input.display.as_deref())
+                        .bind(input.effective_on)
+                        .bind(input.sensitive)
+                        .bind(Json(&input.resource))
+                        .bind(&hash)
+                        .bind($now)
+                        .execute(&mut *$tx)
+                        .await
+                        .map_err(crate::duplicate_as("record source key"))?;
+                        outcome.accepted += 1;
+                    }
+                }
+            }
+            for e in existing.iter().filter(|e| e.deleted_at.is_none()) {
+                if !$inputs.iter().any(|i| i.source_key == e.source_key) {
+                    sqlx::query(
+                        "UPDATE records SET deleted_at = $3, updated_at = $3 \
+                         WHERE person_id = $1 AND record_id = $2",
+                    )
+                    .bind($person.as_uuid())
+                    .bind(e.record_id)
+                    .bind($now)
+                    .execute(&mut *$tx)
+                    .await?;
+                    outcome.deleted += 1;
+                }
+            }
+            if !outcome.is_noop() {
+                insert_provision!($tx, $person, $facility, $group, $provision, outcome, $now);
+            }
+        outcome
+    }};
+}
+
 impl Store {
     /// Store one group of records from one facility for one person, as a whole: new records
     /// are added, changed ones replaced (the old content kept in history), records missing from
@@ -190,106 +320,68 @@ impl Store {
     ) -> Result<GroupOutcome> {
         let now = renkei_domain::to_micros(now);
         in_tx!(self, tx => {
-            let existing: Vec<ExistingRow> = sqlx::query_as(
-                "SELECT record_id, source_key, content_hash, version, deleted_at FROM records \
-                 WHERE person_id = $1 AND facility_id = $2 AND source_group = $3",
-            )
-            .bind(person.as_uuid())
-            .bind(facility.as_uuid())
-            .bind(group)
-            .fetch_all(&mut *tx)
-            .await?;
-            let mut outcome = GroupOutcome::default();
-            for input in inputs {
-                let hash = input.content_hash();
-                let old = existing.iter().find(|e| e.source_key == input.source_key);
-                match old {
-                    Some(e) if e.content_hash == hash && e.deleted_at.is_none() => {
-                        outcome.unchanged += 1;
+            store_group_in_tx!(tx, person, facility, group, inputs, provision, now)
+        })
+    }
+
+    /// Write many groups of one facility in one transaction, in order (later versions of a
+    /// group after earlier ones): all of them or none.
+    pub async fn store_groups(
+        &self,
+        facility: FacilityId,
+        writes: &[GroupWrite],
+        now: OffsetDateTime,
+    ) -> Result<Vec<GroupOutcome>> {
+        let now = renkei_domain::to_micros(now);
+        in_tx!(self, tx => {
+            let mut outcomes = Vec::with_capacity(writes.len());
+            for w in writes {
+                let person = w.person;
+                let group = w.group.as_str();
+                let out = match &w.mode {
+                    GroupWriteMode::Replace => {
+                        store_group_in_tx!(tx, person, facility, group, &w.records, &w.provision, now)
                     }
-                    Some(e) => {
-                        sqlx::query(
-                            "INSERT INTO record_history (person_id, record_id, version, resource, \
-                             content_hash, superseded_at) SELECT person_id, record_id, version, \
-                             resource, content_hash, $3 FROM records \
-                             WHERE person_id = $1 AND record_id = $2",
-                        )
-                        .bind(person.as_uuid())
-                        .bind(e.record_id)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        sqlx::query(
-                            "UPDATE records SET resource_type = $3, category = $4, code_system = $5, \
-                             code = $6, display = $7, effective_on = $8, sensitive = $9, \
-                             resource = $10, content_hash = $11, version = $12, updated_at = $13, \
-                             deleted_at = NULL WHERE person_id = $1 AND record_id = $2",
-                        )
-                        .bind(person.as_uuid())
-                        .bind(e.record_id)
-                        .bind(&input.resource_type)
-                        .bind(input.category.as_str())
-                        .bind(input.code_system.as_deref())
-                        .bind(input.code.as_deref())
-                        .bind(input.display.as_deref())
-                        .bind(input.effective_on)
-                        .bind(input.sensitive)
-                        .bind(Json(&input.resource))
-                        .bind(&hash)
-                        .bind(e.version + 1)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        outcome.replaced += 1;
+                    GroupWriteMode::Snapshot { ended_on, end } => {
+                        let live: Vec<RecordRow> = sqlx::query_as(GROUP_LIVE)
+                            .bind(person.as_uuid())
+                            .bind(facility.as_uuid())
+                            .bind(group)
+                            .fetch_all(&mut *tx)
+                            .await?;
+                        let mut all = w.records.clone();
+                        for row in live {
+                            let old = row.into_domain()?;
+                            if !w.records.iter().any(|r| r.source_key == old.input.source_key) {
+                                all.push(end(old.input, *ended_on));
+                            }
+                        }
+                        store_group_in_tx!(tx, person, facility, group, &all, &w.provision, now)
                     }
-                    None => {
-                        sqlx::query(
-                            "INSERT INTO records (person_id, record_id, facility_id, source_group, \
-                             source_key, resource_type, category, code_system, code, display, \
-                             effective_on, sensitive, resource, content_hash, version, received_at, \
-                             updated_at, deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                             $10, $11, $12, $13, $14, 1, $15, $15, NULL)",
+                    GroupWriteMode::Delete => {
+                        let done = sqlx::query(
+                            "UPDATE records SET deleted_at = $4, updated_at = $4 WHERE person_id = $1 \
+                             AND facility_id = $2 AND source_group = $3 AND deleted_at IS NULL",
                         )
                         .bind(person.as_uuid())
-                        .bind(Uuid::now_v7())
                         .bind(facility.as_uuid())
                         .bind(group)
-                        .bind(&input.source_key)
-                        .bind(&input.resource_type)
-                        .bind(input.category.as_str())
-                        .bind(input.code_system.as_deref())
-                        .bind(input.code.as_deref())
-                        .bind(input.display.as_deref())
-                        .bind(input.effective_on)
-                        .bind(input.sensitive)
-                        .bind(Json(&input.resource))
-                        .bind(&hash)
                         .bind(now)
                         .execute(&mut *tx)
-                        .await
-                        .map_err(crate::duplicate_as("record source key"))?;
-                        outcome.accepted += 1;
+                        .await?;
+                        let outcome = GroupOutcome {
+                            deleted: u32::try_from(done.rows_affected()).unwrap_or(u32::MAX),
+                            ..GroupOutcome::default()
+                        };
+                        if !outcome.is_noop() {
+                            insert_provision!(tx, person, facility, group, &w.provision, outcome, now);
+                        }
+                        outcome
                     }
-                }
+                };
+                outcomes.push(out);
             }
-            for e in existing.iter().filter(|e| e.deleted_at.is_none()) {
-                if !inputs.iter().any(|i| i.source_key == e.source_key) {
-                    sqlx::query(
-                        "UPDATE records SET deleted_at = $3, updated_at = $3 \
-                         WHERE person_id = $1 AND record_id = $2",
-                    )
-                    .bind(person.as_uuid())
-                    .bind(e.record_id)
-                    .bind(now)
-                    .execute(&mut *tx)
-                    .await?;
-                    outcome.deleted += 1;
-                }
-            }
-            if !outcome.is_noop() {
-                insert_provision!(tx, person, facility, group, provision, outcome, now);
-            }
-            outcome
+            outcomes
         })
     }
 
@@ -514,6 +606,11 @@ const RECORDS_OF_LIVE: &str = "SELECT person_id, record_id, facility_id, source_
      resource_type, category, code_system, code, display, effective_on, sensitive, resource, \
      content_hash, version, received_at, updated_at, deleted_at FROM records \
      WHERE person_id = $1 AND deleted_at IS NULL ORDER BY effective_on, received_at, source_key";
+const GROUP_LIVE: &str = "SELECT person_id, record_id, facility_id, source_group, source_key, \
+     resource_type, category, code_system, code, display, effective_on, sensitive, resource, \
+     content_hash, version, received_at, updated_at, deleted_at FROM records \
+     WHERE person_id = $1 AND facility_id = $2 AND source_group = $3 AND deleted_at IS NULL \
+     ORDER BY source_key";
 const QUARANTINE_LIST: &str = "SELECT quarantine_id, facility_id, channel, source_name, payload, \
      payload_hash, reason_code, reason_detail, status, attempts, received_at, updated_at \
      FROM quarantine WHERE ($1 IS NULL OR facility_id = $1) AND ($2 IS NULL OR status = $2) \

@@ -176,6 +176,9 @@ fn collect_json(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
+/// Files written per transaction.
+const IMPORT_BATCH: usize = 500;
+
 /// Walk the storage, apply every version of every record in the order it happened, and
 /// quarantine what is misfiled. One bad file never stops the rest.
 pub async fn import_ssmix2(app: &App, f: &Facility, root: &Path) -> Result<Summary> {
@@ -208,14 +211,25 @@ pub async fn import_ssmix2(app: &App, f: &Facility, root: &Path) -> Result<Summa
             .cmp(&(b.key.clone(), b.name.timestamp().to_string()))
     });
     let bar = progress(files.len() as u64);
-    for file in files {
-        let bytes = match file.read() {
-            Ok(b) => b,
-            Err(e) => anyhow::bail!("cannot read a storage file: {e}"),
-        };
-        let r = app.ingest_ssmix2(f, file.name.as_str(), &bytes).await?;
-        summary.add(&r);
-        bar.inc(1);
+    // Batches commit together: a crash loses at most the batch in flight, which the next run
+    // stores again (idempotently).
+    for chunk in files.chunks(IMPORT_BATCH) {
+        let mut loaded = Vec::with_capacity(chunk.len());
+        for file in chunk {
+            let bytes = match file.read() {
+                Ok(b) => b,
+                Err(e) => anyhow::bail!("cannot read a storage file: {e}"),
+            };
+            loaded.push((file.name.as_str().to_owned(), bytes));
+        }
+        let batch: Vec<(&str, &[u8])> = loaded
+            .iter()
+            .map(|(n, b)| (n.as_str(), b.as_slice()))
+            .collect();
+        for r in app.ingest_ssmix2_batch(f, &batch).await? {
+            summary.add(&r);
+        }
+        bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
     Ok(summary)
