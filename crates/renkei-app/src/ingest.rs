@@ -38,6 +38,9 @@ pub struct IngestUnit {
     /// The group's identity within the facility (SS-MIX2 logical key, Bundle identifier, …).
     pub group: String,
     pub action: GroupAction,
+    /// When the source made this version (SS-MIX2 発生日時): an older version arriving after a
+    /// newer one is not applied.
+    pub source_time: Option<OffsetDateTime>,
 }
 
 /// Why an input was quarantined: a stable code and an English detail without patient data,
@@ -91,7 +94,7 @@ impl App {
         units: Result<Vec<IngestUnit>, Rejection>,
     ) -> Result<IngestReport, AppError> {
         let now = OffsetDateTime::now_utc();
-        let units = match units {
+        let units = match units.and_then(check_text) {
             Ok(u) => u,
             Err(r) => return self.hold(facility, source, r, now).await,
         };
@@ -114,52 +117,13 @@ impl App {
                 }
             }
         }
-        let provision = NewProvision {
-            channel: source.channel,
-            source_name: source.name.map(str::to_owned),
-            payload_hash: sha256_hex(source.bytes),
-        };
         let mut report = IngestReport::default();
-        for (person, unit) in placed {
-            let out = match &unit.action {
-                GroupAction::Replace(records) => {
-                    for r in records {
-                        *report
-                            .by_resource_type
-                            .entry(r.resource_type.clone())
-                            .or_default() += 1;
-                    }
-                    self.store
-                        .store_group(person, facility.id, &unit.group, records, &provision, now)
-                        .await?
-                }
-                GroupAction::Delete => {
-                    self.store
-                        .delete_group(person, facility.id, &unit.group, &provision, now)
-                        .await?
-                }
-                GroupAction::Snapshot { records, ended_on } => {
-                    let mut all = records.clone();
-                    for old in self
-                        .store
-                        .group_records(person, facility.id, &unit.group)
-                        .await?
-                    {
-                        if !records.iter().any(|r| r.source_key == old.input.source_key) {
-                            all.push(ended(old.input, *ended_on));
-                        }
-                    }
-                    for r in records {
-                        *report
-                            .by_resource_type
-                            .entry(r.resource_type.clone())
-                            .or_default() += 1;
-                    }
-                    self.store
-                        .store_group(person, facility.id, &unit.group, &all, &provision, now)
-                        .await?
-                }
-            };
+        let writes: Vec<renkei_store::GroupWrite> = placed
+            .into_iter()
+            .map(|(person, unit)| group_write(person, unit, source, &mut report))
+            .collect();
+        // One input, one transaction: stored whole or not at all.
+        for out in self.store.store_groups(facility.id, &writes, now).await? {
             report.outcome.add(out);
         }
         Ok(report)
@@ -208,13 +172,33 @@ impl App {
 }
 
 impl App {
-    /// Run a held input through ingestion again; it is marked resolved once taken.
-    pub async fn retry_quarantined(&self, id: uuid::Uuid) -> Result<IngestReport, AppError> {
+    /// Run a held input through ingestion again; it is marked resolved once taken. `by` is
+    /// the facility admin or office user (audited), `None` the operator's CLI.
+    pub async fn retry_quarantined(
+        &self,
+        by: Option<&crate::Actor>,
+        id: uuid::Uuid,
+    ) -> Result<IngestReport, AppError> {
         let q = self
             .store
             .quarantined_one(id)
             .await?
             .ok_or(AppError::NotFound("quarantined input"))?;
+        if q.reason_code == "wrong-folder" {
+            // The file name alone would file it under the patient it names, which is what the
+            // storage contradicted: it must be filed correctly at the source and sent again.
+            return Err(AppError::Invalid {
+                field: "quarantine",
+                message_ja: "フォルダが誤っていたデータは再取り込みできません。施設側で正しい場所に保存し直してください。",
+            });
+        }
+        let now = OffsetDateTime::now_utc();
+        let mut ev = match by {
+            Some(a) => a.event(renkei_domain::AuditAction::AdminChange, now),
+            None => renkei_domain::AuditEvent::new(renkei_domain::AuditAction::AdminChange, now),
+        };
+        ev.items = vec![format!("quarantine-retry:{id}")];
+        self.audit(ev).await?;
         let facility = self
             .store
             .facility(q.facility_id)
@@ -237,7 +221,18 @@ impl App {
     }
 
     /// Dismiss a held input (e.g. a test message sent by mistake); it stays on record.
-    pub async fn discard_quarantined(&self, id: uuid::Uuid) -> Result<(), AppError> {
+    pub async fn discard_quarantined(
+        &self,
+        by: Option<&crate::Actor>,
+        id: uuid::Uuid,
+    ) -> Result<(), AppError> {
+        let now = OffsetDateTime::now_utc();
+        let mut ev = match by {
+            Some(a) => a.event(renkei_domain::AuditAction::AdminChange, now),
+            None => renkei_domain::AuditEvent::new(renkei_domain::AuditAction::AdminChange, now),
+        };
+        ev.items = vec![format!("quarantine-discard:{id}")];
+        self.audit(ev).await?;
         self.store
             .update_quarantine(
                 id,
@@ -305,18 +300,22 @@ impl App {
                         .unwrap_or_else(|| format!("sha256={}", sub.payload_sha256));
                     let group = format!("fhir:{group}");
                     let is_bundle = sub.bundle_identifier.is_some();
+                    // A single resource re-sent as 未提供 (not to be shared) retracts what was
+                    // shared of it before.
+                    let retracted = !is_bundle && sub.records.is_empty() && !sub.skipped.is_empty();
                     let records: Vec<RecordInput> = sub
                         .records
                         .into_iter()
                         .map(|r| r.into_record_input())
                         .collect();
-                    Ok(match (records.is_empty(), is_bundle) {
+                    Ok(match (records.is_empty(), is_bundle || retracted) {
                         // JP-CLINS: a Bundle carrying only the Patient withdraws everything
                         // sent before under its identifier.
                         (true, true) => vec![IngestUnit {
                             local_patient_id: local,
                             group,
                             action: GroupAction::Delete,
+                            source_time: None,
                         }],
                         // A Patient alone: demographics only, no clinical record.
                         (true, false) => Vec::new(),
@@ -324,6 +323,7 @@ impl App {
                             local_patient_id: local,
                             group,
                             action: GroupAction::Replace(records),
+                            source_time: None,
                         }],
                     })
                 }
@@ -372,7 +372,7 @@ impl App {
                 name: Some(name),
                 bytes,
             };
-            let units = match prepare_ssmix2(name, bytes) {
+            let units = match prepare_ssmix2(name, bytes).and_then(check_text) {
                 Ok(u) => u,
                 Err(r) => {
                     if let Some(rep) = reports.get_mut(i) {
@@ -409,38 +409,11 @@ impl App {
                 }
                 continue;
             }
-            let provision = NewProvision {
-                channel: "ssmix2",
-                source_name: Some((*name).to_owned()),
-                payload_hash: sha256_hex(bytes),
-            };
             for (person, unit) in placed {
-                let (records, mode) = match unit.action {
-                    GroupAction::Replace(r) => (r, renkei_store::GroupWriteMode::Replace),
-                    GroupAction::Delete => (Vec::new(), renkei_store::GroupWriteMode::Delete),
-                    GroupAction::Snapshot { records, ended_on } => (
-                        records,
-                        renkei_store::GroupWriteMode::Snapshot {
-                            ended_on,
-                            end: ended,
-                        },
-                    ),
-                };
                 if let Some(rep) = reports.get_mut(i) {
-                    for r in &records {
-                        *rep.by_resource_type
-                            .entry(r.resource_type.clone())
-                            .or_default() += 1;
-                    }
+                    writes.push(group_write(person, unit, &source, rep));
+                    owner.push(i);
                 }
-                writes.push(renkei_store::GroupWrite {
-                    person,
-                    group: unit.group,
-                    records,
-                    mode,
-                    provision: provision.clone(),
-                });
-                owner.push(i);
             }
         }
         let outcomes = self.store.store_groups(facility.id, &writes, now).await?;
@@ -450,6 +423,27 @@ impl App {
             }
         }
         Ok(reports)
+    }
+}
+
+/// The order in which an SS-MIX2 storage's files must be applied: versions of one group in the
+/// order the source made them (PPR-01 snapshots are one group per patient).
+pub fn ssmix2_order_key(name: &renkei_hl7::ssmix2::FileName) -> (String, OffsetDateTime) {
+    (ssmix2_group(name), name.timestamp().start())
+}
+
+fn ssmix2_group(name: &renkei_hl7::ssmix2::FileName) -> String {
+    let key = name.logical_key();
+    if key.kind.as_str() == "PPR-01" {
+        format!("ssmix2:{}|PPR-01", key.patient_id)
+    } else {
+        format!(
+            "ssmix2:{}|{}|{}|{}",
+            key.patient_id,
+            name.date_folder(),
+            key.kind.as_str(),
+            key.order_no
+        )
     }
 }
 
@@ -463,18 +457,9 @@ fn prepare_ssmix2(file_name: &str, bytes: &[u8]) -> Result<Vec<IngestUnit>, Reje
     let problem_list = key.kind.as_str() == "PPR-01";
     // PPR-01 is the patient's whole problem list: one group per patient, whatever the order
     // number or date in the file name.
-    let group = if problem_list {
-        format!("ssmix2:{}|PPR-01", key.patient_id)
-    } else {
-        format!(
-            "ssmix2:{}|{}|{}|{}",
-            key.patient_id,
-            name.date_folder(),
-            key.kind.as_str(),
-            key.order_no
-        )
-    };
+    let group = ssmix2_group(&name);
     let local_patient_id = key.patient_id.clone();
+    let source_time = Some(name.timestamp().start());
     Ok(match name.flag() {
         // An older version of a record the source has since updated: the newer file (flag 1)
         // carries the current content, and our own history keeps what we had.
@@ -483,6 +468,7 @@ fn prepare_ssmix2(file_name: &str, bytes: &[u8]) -> Result<Vec<IngestUnit>, Reje
             local_patient_id,
             group,
             action: GroupAction::Delete,
+            source_time,
         }],
         ConditionFlag::Current => {
             let records = map_ssmix2(&name, bytes)?;
@@ -492,6 +478,7 @@ fn prepare_ssmix2(file_name: &str, bytes: &[u8]) -> Result<Vec<IngestUnit>, Reje
                     local_patient_id,
                     group,
                     action: GroupAction::Snapshot { records, ended_on },
+                    source_time,
                 }]
             } else if records.is_empty() {
                 Vec::new()
@@ -500,6 +487,7 @@ fn prepare_ssmix2(file_name: &str, bytes: &[u8]) -> Result<Vec<IngestUnit>, Reje
                     local_patient_id,
                     group,
                     action: GroupAction::Replace(records),
+                    source_time,
                 }]
             }
         }
@@ -531,6 +519,75 @@ impl App {
     ) -> Result<IngestReport, AppError> {
         self.hold(facility, source, reason, OffsetDateTime::now_utc())
             .await
+    }
+}
+
+/// The store's form of one unit, counting its records by type into `report`.
+fn group_write(
+    person: PersonId,
+    unit: IngestUnit,
+    source: &Source<'_>,
+    report: &mut IngestReport,
+) -> renkei_store::GroupWrite {
+    let (records, mode) = match unit.action {
+        GroupAction::Replace(r) => (r, renkei_store::GroupWriteMode::Replace),
+        GroupAction::Delete => (Vec::new(), renkei_store::GroupWriteMode::Delete),
+        GroupAction::Snapshot { records, ended_on } => (
+            records,
+            renkei_store::GroupWriteMode::Snapshot {
+                ended_on,
+                end: ended,
+            },
+        ),
+    };
+    for r in &records {
+        *report
+            .by_resource_type
+            .entry(r.resource_type.clone())
+            .or_default() += 1;
+    }
+    renkei_store::GroupWrite {
+        person,
+        group: unit.group,
+        records,
+        mode,
+        provision: NewProvision {
+            channel: source.channel,
+            source_name: source.name.map(str::to_owned),
+            payload_hash: sha256_hex(source.bytes),
+            source_time: unit.source_time,
+        },
+    }
+}
+
+/// Text the databases cannot hold (NUL, which PostgreSQL refuses in text and JSON) is a
+/// reason to quarantine the input, not to fail the whole batch it arrived in.
+fn check_text(units: Vec<IngestUnit>) -> Result<Vec<IngestUnit>, Rejection> {
+    fn has_nul(v: &serde_json::Value) -> bool {
+        match v {
+            serde_json::Value::String(s) => s.contains('\0'),
+            serde_json::Value::Array(a) => a.iter().any(has_nul),
+            serde_json::Value::Object(o) => o.iter().any(|(k, v)| k.contains('\0') || has_nul(v)),
+            _ => false,
+        }
+    }
+    let bad = units.iter().any(|u| match &u.action {
+        GroupAction::Replace(r) | GroupAction::Snapshot { records: r, .. } => r.iter().any(|r| {
+            has_nul(&r.resource)
+                || [&r.display, &r.code, &r.code_system]
+                    .iter()
+                    .any(|f| f.as_deref().is_some_and(|s| s.contains('\0')))
+                || r.source_key.contains('\0')
+        }),
+        GroupAction::Delete => false,
+    }) || units.iter().any(|u| u.group.contains('\0'));
+    if bad {
+        Err(Rejection::new(
+            "control-character",
+            "the input contains a NUL character, which cannot be stored",
+        ))
+    } else {
+        Ok(units)
     }
 }
 

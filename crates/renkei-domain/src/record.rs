@@ -65,6 +65,9 @@ pub struct GroupOutcome {
     pub replaced: u32,
     /// Records deleted (dropped from the group, or the group deleted).
     pub deleted: u32,
+    /// Records of an input older than what the group already holds (not applied).
+    #[serde(default)]
+    pub stale: u32,
 }
 
 impl GroupOutcome {
@@ -78,5 +81,6 @@ impl GroupOutcome {
         self.unchanged += other.unchanged;
         self.replaced += other.replaced;
         self.deleted += other.deleted;
+        self.stale += other.stale;
     }
 }

@@ -16,6 +16,9 @@ pub struct NewProvision {
     pub source_name: Option<String>,
     /// SHA-256 of the original bytes.
     pub payload_hash: String,
+    /// When the source made this version (SS-MIX2 発生日時): an input older than the last
+    /// one applied to its group is not applied. `None` when the source gives no time.
+    pub source_time: Option<OffsetDateTime>,
 }
 
 /// Where quarantined input stands.
@@ -338,6 +341,35 @@ impl Store {
             for w in writes {
                 let person = w.person;
                 let group = w.group.as_str();
+                if let Some(t) = w.provision.source_time {
+                    let newest: Option<OffsetDateTime> = sqlx::query_scalar(
+                        "SELECT source_time FROM group_versions \
+                         WHERE person_id = $1 AND facility_id = $2 AND source_group = $3",
+                    )
+                    .bind(person.as_uuid())
+                    .bind(facility.as_uuid())
+                    .bind(group)
+                    .fetch_optional(&mut *tx)
+                    .await?;
+                    if newest.is_some_and(|n| n > t) {
+                        outcomes.push(GroupOutcome {
+                            stale: u32::try_from(w.records.len().max(1)).unwrap_or(u32::MAX),
+                            ..GroupOutcome::default()
+                        });
+                        continue;
+                    }
+                    sqlx::query(
+                        "INSERT INTO group_versions (person_id, facility_id, source_group, source_time) \
+                         VALUES ($1, $2, $3, $4) ON CONFLICT (person_id, facility_id, source_group) \
+                         DO UPDATE SET source_time = excluded.source_time",
+                    )
+                    .bind(person.as_uuid())
+                    .bind(facility.as_uuid())
+                    .bind(group)
+                    .bind(t)
+                    .execute(&mut *tx)
+                    .await?;
+                }
                 let out = match &w.mode {
                     GroupWriteMode::Replace => {
                         store_group_in_tx!(tx, person, facility, group, &w.records, &w.provision, now)
@@ -472,10 +504,12 @@ impl Store {
         in_tx!(self, tx => {
             let held: Option<Uuid> = sqlx::query_scalar(
                 "SELECT quarantine_id FROM quarantine WHERE facility_id = $1 AND payload_hash = $2 \
-                 AND status = 'held'",
+                 AND status = 'held' AND channel = $3 AND COALESCE(source_name, '') = $4",
             )
             .bind(q.facility_id.as_uuid())
             .bind(&q.payload_hash)
+            .bind(q.channel)
+            .bind(q.source_name.as_deref().unwrap_or(""))
             .fetch_optional(&mut *tx)
             .await?;
             match held {

@@ -479,7 +479,7 @@ pub(crate) async fn quarantine_retry(
 ) -> Result<Response, WebError> {
     s.check_csrf(&f.csrf)?;
     let id = own_quarantined(&state, &s, &id).await?;
-    let r = state.app.retry_quarantined(id).await?;
+    let r = state.app.retry_quarantined(Some(&s.0.actor), id).await?;
     let done = if r.quarantined.is_none() {
         "taken"
     } else {
@@ -496,6 +496,6 @@ pub(crate) async fn quarantine_discard(
 ) -> Result<Response, WebError> {
     s.check_csrf(&f.csrf)?;
     let id = own_quarantined(&state, &s, &id).await?;
-    state.app.discard_quarantined(id).await?;
+    state.app.discard_quarantined(Some(&s.0.actor), id).await?;
     Ok(Redirect::to("/admin/quarantine?done=discarded").into_response())
 }

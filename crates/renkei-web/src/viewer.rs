@@ -216,13 +216,6 @@ pub(crate) struct TimelineQuery {
     page: Option<String>,
 }
 
-async fn display_name(state: &AppState, person: PersonId) -> String {
-    match state.app.store.person(person).await {
-        Ok(Some(p)) => p.name_kanji.unwrap_or(p.name_kana),
-        _ => String::new(),
-    }
-}
-
 pub(crate) async fn timeline(
     State(state): State<AppState>,
     s: Signed,
@@ -247,8 +240,7 @@ pub(crate) async fn timeline(
         Ok(v) => v,
         Err(page) => return Ok(page),
     };
-    // The name is shown only if the timeline was allowed (authorize() ran above).
-    let name = display_name(&state, person).await;
+    let name = t.patient_name.clone().unwrap_or_default();
     let link = |page: usize| {
         format!(
             "/patients/{person}/timeline?category={}&facility={}&from={}&to={}&page={page}",
@@ -317,7 +309,7 @@ pub(crate) async fn labs(
         Ok(v) => v,
         Err(page) => return Ok(page),
     };
-    let name = display_name(&state, person).await;
+    let name = t.patient_name.clone().unwrap_or_default();
     let series = t
         .series
         .iter()

@@ -166,10 +166,7 @@ async fn scan(
             }
         }
     }
-    files.sort_by(|a, b| {
-        (a.key.clone(), a.name.timestamp().to_string())
-            .cmp(&(b.key.clone(), b.name.timestamp().to_string()))
-    });
+    files.sort_by_cached_key(|f| renkei_app::ingest::ssmix2_order_key(&f.name));
     items.extend(
         files
             .into_iter()
@@ -190,7 +187,16 @@ async fn scan(
         {
             continue;
         }
-        let bytes = std::fs::read(&path).with_context(|| format!("cannot read {rel}"))?;
+        let bytes = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) => {
+                // Locked or vanished (the EMR may be writing it): pending, tried next scan.
+                // The path names a patient: it is not logged.
+                tracing::warn!(error = %e.kind(), "a storage file could not be read");
+                round.pending += 1;
+                continue;
+            }
+        };
         let sha = hex::encode(Sha256::digest(&bytes));
         let line = LedgerLine {
             path: rel,
@@ -203,6 +209,16 @@ async fn scan(
             ledger.record(line)?;
             continue;
         }
+        // HTTP headers carry ASCII only; SS-MIX2 names are ASCII by rule, so a name that is
+        // not is a misfiled file the network should hold and show.
+        let (name, problem) = if name.bytes().all(|b| b.is_ascii_graphic()) {
+            (name, problem)
+        } else {
+            (
+                "non-ascii-file-name".to_owned(),
+                Some("the file name is not ASCII, so it is not an SS-MIX2 file name".to_owned()),
+            )
+        };
         match upload(client, base, cred, &name, problem.as_deref(), bytes).await {
             Ok(sent) => {
                 ledger.record(line)?;

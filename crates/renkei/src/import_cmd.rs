@@ -54,6 +54,10 @@ pub struct Summary {
     pub replaced: u64,
     pub deleted: u64,
     pub quarantined: u64,
+    /// Inputs older than what their group already holds (not applied).
+    pub stale: u64,
+    /// Files that could not be read (run the import again).
+    pub unreadable: u64,
     pub by_resource_type: BTreeMap<String, u64>,
 }
 
@@ -64,6 +68,7 @@ impl Summary {
         self.unchanged += u64::from(r.outcome.unchanged);
         self.replaced += u64::from(r.outcome.replaced);
         self.deleted += u64::from(r.outcome.deleted);
+        self.stale += u64::from(r.outcome.stale);
         if r.quarantined.is_some() {
             self.quarantined += 1;
         }
@@ -77,13 +82,15 @@ impl Summary {
             println!("{}", serde_json::to_string_pretty(self)?);
         } else {
             println!(
-                "{} files: {} accepted, {} unchanged, {} replaced, {} deleted, {} quarantined",
+                "{} files: {} accepted, {} unchanged, {} replaced, {} deleted, {} quarantined, {} stale, {} unreadable",
                 self.files,
                 self.accepted,
                 self.unchanged,
                 self.replaced,
                 self.deleted,
-                self.quarantined
+                self.quarantined,
+                self.stale,
+                self.unreadable
             );
             for (t, n) in &self.by_resource_type {
                 println!("  {t}: {n}");
@@ -206,10 +213,7 @@ pub async fn import_ssmix2(app: &App, f: &Facility, root: &Path) -> Result<Summa
         }
     }
     // Versions of one record in the order they happened, so the newest wins.
-    files.sort_by(|a, b| {
-        (a.key.clone(), a.name.timestamp().to_string())
-            .cmp(&(b.key.clone(), b.name.timestamp().to_string()))
-    });
+    files.sort_by_cached_key(|f| renkei_app::ingest::ssmix2_order_key(&f.name));
     let bar = progress(files.len() as u64);
     // Batches commit together: a crash loses at most the batch in flight, which the next run
     // stores again (idempotently).
@@ -218,7 +222,12 @@ pub async fn import_ssmix2(app: &App, f: &Facility, root: &Path) -> Result<Summa
         for file in chunk {
             let bytes = match file.read() {
                 Ok(b) => b,
-                Err(e) => anyhow::bail!("cannot read a storage file: {e}"),
+                Err(e) => {
+                    // Locked or vanished (the EMR may be writing it): count it and go on.
+                    tracing::warn!(error = %e.kind(), "a storage file could not be read");
+                    summary.unreadable += 1;
+                    continue;
+                }
             };
             loaded.push((file.name.as_str().to_owned(), bytes));
         }

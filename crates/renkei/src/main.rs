@@ -11,6 +11,7 @@ mod config;
 mod demo;
 mod gateway;
 mod import_cmd;
+mod link_cmd;
 mod quarantine_cmd;
 
 use anyhow::Result;
@@ -39,6 +40,8 @@ enum Command {
     Bench(bench::BenchArgs),
     /// Run at a facility: upload its SS-MIX2 storage to the network as it changes.
     Gateway(gateway::GatewayArgs),
+    /// 名寄せ of a CSV of patient records into clusters (evaluation, migration).
+    Link(link_cmd::LinkArgs),
     /// Load an SS-MIX2 storage or FHIR files for one facility.
     Import(import_cmd::ImportArgs),
     /// Input that could not be taken: list, show, retry.
@@ -67,6 +70,7 @@ fn main() -> Result<()> {
             Command::Import(args) => import_cmd::run(args).await,
             Command::Gateway(args) => gateway::run(args).await,
             Command::Bench(args) => bench::run(args).await,
+            Command::Link(args) => link_cmd::run(args),
         }
     })
 }

@@ -173,7 +173,16 @@ pub async fn run(args: QuarantineArgs) -> Result<()> {
             };
             let mut results = Vec::new();
             for id in ids {
-                let r = app.retry_quarantined(id).await?;
+                let r = match app.retry_quarantined(None, id).await {
+                    Ok(r) => r,
+                    Err(renkei_app::AppError::Invalid { .. }) => {
+                        println!(
+                            "{id}: misfiled at the source: fix the storage and let the gateway send it again"
+                        );
+                        continue;
+                    }
+                    Err(e) => return Err(e.into()),
+                };
                 results.push(serde_json::json!({"id": id, "taken": r.quarantined.is_none(), "outcome": r.outcome}));
                 if !json {
                     match r.quarantined {

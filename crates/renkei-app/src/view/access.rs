@@ -159,8 +159,15 @@ impl App {
                     .care_decision(actor, p.id, &[AccessCategory::Demographics], now)
                     .await?;
                 if decision.can_elevate() {
+                    // Nothing beyond what the user typed, the sex and the birth date until a
+                    // grant exists: no kanji name, address or phone.
+                    let mut shown = p;
+                    shown.name_kanji = None;
+                    shown.address = None;
+                    shown.postal_code = None;
+                    shown.phone = None;
                     out.push(PersonHit {
-                        person: p,
+                        person: shown,
                         local_id: None,
                         needs_break_glass: true,
                     });
@@ -200,6 +207,17 @@ impl App {
         let decision = self
             .care_decision(actor, person, &[AccessCategory::Demographics], now)
             .await?;
+        if self
+            .store
+            .care_relationship(person, actor.facility.id)
+            .await?
+            .is_some()
+        {
+            return Err(AppError::Invalid {
+                field: "reason",
+                message_ja: "貴施設はこの方と診療・介護の関係があるため、緊急時アクセスは不要です。",
+            });
+        }
         let mut ev = actor.event(AuditAction::BreakGlass, now);
         ev.person_id = Some(person);
         ev.items = vec![format!("reason:{}", reason.code())];

@@ -119,6 +119,26 @@ impl App {
         })
     }
 
+    /// The patient's name for a page header, only when the decision allows demographics.
+    pub(crate) async fn shown_name(
+        &self,
+        opened: &Opened,
+        person: PersonId,
+    ) -> Result<Option<String>, AppError> {
+        if !opened
+            .auth
+            .categories()
+            .contains(&AccessCategory::Demographics)
+        {
+            return Ok(None);
+        }
+        Ok(self
+            .store
+            .person(person)
+            .await?
+            .map(|p| p.name_kanji.unwrap_or(p.name_kana)))
+    }
+
     /// The one audit entry of a successful view.
     pub(crate) async fn audit_view(
         &self,

@@ -568,15 +568,10 @@ impl App {
             })
             .collect();
 
-        let items = vec![
-            "summary".to_owned(),
-            format!("allergies:{}", allergies.len()),
-            format!("diagnoses:{}", problems.len()),
-            format!("medications:{}", medicines.len()),
-            format!("labs:{}", latest_labs.len()),
-            format!("encounters:{}", encounters.len()),
-            format!("documents:{}", documents.len()),
-        ];
+        // The summary draws on every record the user may see (the latest labs, current
+        // medicines, the facility counts): name them all.
+        let mut items = vec!["summary".to_owned()];
+        items.extend(opened.records.iter().map(|r| format!("record:{}", r.id)));
         self.audit_view(actor, person, &opened, AuditAction::View, items, now)
             .await?;
         Ok(Summary {

@@ -56,6 +56,8 @@ pub struct TimelinePage {
     pub has_more: bool,
     /// Facilities that hold records the user may see, for the filter.
     pub facilities: Vec<(FacilityId, String)>,
+    /// The patient's name, when the user may see demographics.
+    pub patient_name: Option<String>,
 }
 
 fn title_and_detail(r: &Record) -> (String, Option<String>) {
@@ -113,6 +115,8 @@ pub struct LabTable {
     pub series: Vec<LabSeries>,
     /// Every date with a result, oldest first (the table's columns).
     pub dates: Vec<Date>,
+    /// The patient's name, when the user may see demographics.
+    pub patient_name: Option<String>,
 }
 
 impl App {
@@ -189,12 +193,14 @@ impl App {
         items.extend(shown);
         self.audit_view(actor, person, &opened, AuditAction::View, items, now)
             .await?;
+        let patient_name = self.shown_name(&opened, person).await?;
         Ok(TimelinePage {
             days,
             page: filter.page,
             total,
             has_more: end < total,
             facilities: facilities.into_iter().collect(),
+            patient_name,
         })
     }
 
@@ -205,21 +211,22 @@ impl App {
             .open_for_view(
                 actor,
                 person,
-                &[AccessCategory::Labs],
+                &[AccessCategory::Labs, AccessCategory::Demographics],
                 AuditAction::View,
                 "labs",
                 now,
             )
             .await?;
-        let table = lab_table(&opened);
-        let items = vec![
-            "labs".to_owned(),
-            format!("series:{}", table.series.len()),
-            format!(
-                "results:{}",
-                table.series.iter().map(|s| s.points.len()).sum::<usize>()
-            ),
-        ];
+        let mut table = lab_table(&opened);
+        table.patient_name = self.shown_name(&opened, person).await?;
+        let mut items = vec!["labs".to_owned()];
+        items.extend(
+            opened
+                .records
+                .iter()
+                .filter(|r| r.input.category == AccessCategory::Labs)
+                .map(|r| format!("record:{}", r.id)),
+        );
         self.audit_view(actor, person, &opened, AuditAction::View, items, now)
             .await?;
         Ok(table)
@@ -284,5 +291,6 @@ fn lab_table(opened: &Opened) -> LabTable {
     LabTable {
         series,
         dates: dates.into_iter().collect(),
+        patient_name: None,
     }
 }

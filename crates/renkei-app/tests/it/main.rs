@@ -619,7 +619,7 @@ mod ingest {
             "no person made up"
         );
         let person = register_at(&w, &f, "000999739").await;
-        let retried = w.app.retry_quarantined(id).await.unwrap();
+        let retried = w.app.retry_quarantined(None, id).await.unwrap();
         assert_eq!(retried.quarantined, None);
         assert!(total(&retried) >= 3);
         assert_eq!(
@@ -827,6 +827,75 @@ mod ingest {
                 "resolved"
             );
             assert_eq!(gastritis.input.resource["abatementDateTime"], "2026-03-15");
+        }
+    }
+
+    #[tokio::test]
+    async fn an_older_version_arriving_late_does_not_overwrite_a_newer_one() {
+        let w = world().await;
+        let f = w.clerk.facility.clone();
+        let person = register_at(&w, &f, "9999013").await;
+        let both = ppr01(&[("P1", "20054174", "胃炎"), ("P2", "20061234", "高血圧症")]);
+        let newer = ppr01(&[("P2", "20061234", "高血圧症")]);
+        let older_name = "9999013_-_PPR-01_999999999999999_20260301100000000_01_1";
+        let newer_name = "9999013_-_PPR-01_999999999999999_20260315090000000_01_1";
+        w.app.ingest_ssmix2(&f, newer_name, &newer).await.unwrap();
+        let late = w.app.ingest_ssmix2(&f, older_name, &both).await.unwrap();
+        assert!(
+            late.outcome.stale > 0 && late.outcome.accepted == 0,
+            "{late:?}"
+        );
+        let live = w.app.store.records_of(person, false).await.unwrap();
+        assert_eq!(live.len(), 1, "the late snapshot did not bring 胃炎 back");
+    }
+
+    #[tokio::test]
+    async fn a_nul_character_quarantines_the_input_instead_of_failing_the_batch() {
+        for w in worlds().await {
+            let f = w.clerk.facility.clone();
+            let person = register_at(&w, &f, "9999013").await;
+            let bad = ppr01(&[("P1", "20054174", "胃\\X00\\炎")]);
+            let good = ppr01(&[("P2", "20061234", "高血圧症")]);
+            let reports = w
+                .app
+                .ingest_ssmix2_batch(
+                    &f,
+                    &[
+                        (
+                            "9999013_-_PPR-01_000000000000001_20260301100000000_01_1",
+                            &bad,
+                        ),
+                        (
+                            "9999013_20260301_OML-11_000000000000009_20260301100000000_01_1",
+                            b"junk",
+                        ),
+                        (
+                            "9999013_-_PPR-01_000000000000002_20260302100000000_01_1",
+                            &good,
+                        ),
+                    ],
+                )
+                .await
+                .unwrap();
+            assert!(reports[0].quarantined.is_some());
+            assert!(reports[1].quarantined.is_some());
+            assert_eq!(reports[2].outcome.accepted, 1, "{:?}", reports[2]);
+            let reasons: Vec<String> = w
+                .app
+                .quarantine_list(Some(&f), None)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|q| q.reason_code)
+                .collect();
+            assert!(
+                reasons.contains(&"control-character".to_owned()),
+                "{reasons:?}"
+            );
+            assert_eq!(
+                w.app.store.records_of(person, false).await.unwrap().len(),
+                1
+            );
         }
     }
 }

@@ -78,6 +78,7 @@ fn provision() -> NewProvision {
         channel: "ssmix2",
         source_name: Some("0001_20260301_OML-11_000000000000001_20260301101010000_01_1".into()),
         payload_hash: "ab".repeat(32),
+        source_time: None,
     }
 }
 

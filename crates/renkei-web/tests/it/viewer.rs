@@ -112,6 +112,7 @@ async fn patient(n: &Net) -> PersonId {
                 channel: "fhir",
                 source_name: None,
                 payload_hash: "00".into(),
+                source_time: None,
             },
             time::OffsetDateTime::now_utc(),
         )
@@ -443,4 +444,59 @@ async fn search_and_the_json_api_follow_the_same_rules_and_are_audited() {
     let (status, _, page) = n.send(get("/me/accesses", Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("閲覧"));
+}
+
+#[tokio::test]
+async fn an_emergency_search_finds_a_stranger_but_shows_nothing_before_the_grant() {
+    let n = net(None).await;
+    let person = patient(&n).await;
+    let doc = n
+        .user(
+            "1410001018",
+            "er.f",
+            Profession::Physician,
+            &[Role::Clinical],
+            true,
+        )
+        .await;
+    let (cookie, csrf) = n.login(&doc).await;
+    let (status, _, body) = n
+        .send(get("/api/v1/persons?q=%E3%82%B7%E3%82%B1%E3%83%B3%20%E3%83%8F%E3%83%8A%E3%82%B3&birth_date=1940-01-02", Some(&cookie)))
+        .await;
+    assert_eq!(status, StatusCode::OK);
+    let hits: Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(hits[0]["needs_break_glass"], true, "{body}");
+    assert!(hits[0]["person"]["name_kanji"].is_null() && hits[0]["person"]["address"].is_null());
+    assert!(!body.contains("試験"), "no kanji name before the grant");
+    // A facility that already cares for the person does not break the glass.
+    let own = n
+        .user(
+            "1410000010",
+            "dr.g",
+            Profession::Physician,
+            &[Role::Clinical],
+            true,
+        )
+        .await;
+    let (oc, ocsrf) = n.login(&own).await;
+    let (status, _, _) = n
+        .send(json_req(
+            Method::POST,
+            &format!("/api/v1/persons/{person}/break-glass"),
+            Some(&oc),
+            Some(&ocsrf),
+            json!({"reason": "emergency"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY);
+    let (status, _, _) = n
+        .send(json_req(
+            Method::POST,
+            &format!("/api/v1/persons/{person}/break-glass"),
+            Some(&cookie),
+            Some(&csrf),
+            json!({"reason": "emergency"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::CREATED);
 }

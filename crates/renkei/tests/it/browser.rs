@@ -484,6 +484,7 @@ async fn viewer_region() -> Viewer {
                 channel: "fhir",
                 source_name: None,
                 payload_hash: "0".into(),
+                source_time: None,
             },
             time::OffsetDateTime::now_utc(),
         )

@@ -320,3 +320,63 @@ fn the_access_matrix_is_shown_and_replaced_as_a_new_version() {
     assert!(!bad.status.success());
     assert!(String::from_utf8_lossy(&bad.stderr).contains("is not an access matrix"));
 }
+
+#[test]
+fn link_clusters_a_csv_and_explains_a_bad_row() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("records.csv");
+    std::fs::write(
+        &input,
+        "record_id,facility,local_id,name_kanji,name_kana,sex,birth_date,postal_code,address,insurer_number,insured_symbol,insured_number,insured_branch\n\
+         r1,1410000010,001,髙橋　花子,ﾀｶﾊｼ ﾊﾅｺ,2,19400102,240-0001,神奈川県横浜市中区山下町１丁目２番地３号,06140013,12,345,01\n\
+         r2,1410001018,A9,高橋　花子,タカハシ ハナコ,F,1940-01-02,2400001,横浜市中区山下町1-2-3,6140013,12,345,1\n\
+         r3,1410000010,002,佐藤　太郎,サトウ タロウ,1,19550505,240-0002,横浜市中区本町2-1,,,,\n",
+    )
+    .unwrap();
+    let output = dir.path().join("clusters.csv");
+    ok(&renkei(&[
+        "link",
+        "--input",
+        &input.display().to_string(),
+        "--output",
+        &output.display().to_string(),
+        "--threads",
+        "1",
+    ]));
+    let out = std::fs::read_to_string(&output).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines[0], "record_id,cluster_id");
+    let cluster = |id: &str| {
+        lines
+            .iter()
+            .find(|l| l.starts_with(&format!("{id},")))
+            .unwrap()
+            .split(',')
+            .nth(1)
+            .unwrap()
+            .to_owned()
+    };
+    assert_eq!(
+        cluster("r1"),
+        cluster("r2"),
+        "itaiji, half-width kana and formats link"
+    );
+    assert_ne!(cluster("r1"), cluster("r3"));
+
+    std::fs::write(
+        &input,
+        "record_id,facility,local_id,name_kanji,name_kana,sex,birth_date,postal_code,address,insurer_number,insured_symbol,insured_number,insured_branch\n\
+         r1,,,,ヤマダ,X,19400102,,,,,,\n",
+    )
+    .unwrap();
+    let bad = renkei(&[
+        "link",
+        "--input",
+        &input.display().to_string(),
+        "--output",
+        &output.display().to_string(),
+    ]);
+    assert!(!bad.status.success());
+    let err = String::from_utf8_lossy(&bad.stderr);
+    assert!(err.contains("sex") && !err.contains("ヤマダ"), "{err}");
+}
