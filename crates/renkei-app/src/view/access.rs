@@ -207,17 +207,6 @@ impl App {
         let decision = self
             .care_decision(actor, person, &[AccessCategory::Demographics], now)
             .await?;
-        if self
-            .store
-            .care_relationship(person, actor.facility.id)
-            .await?
-            .is_some()
-        {
-            return Err(AppError::Invalid {
-                field: "reason",
-                message_ja: "貴施設はこの方と診療・介護の関係があるため、緊急時アクセスは不要です。",
-            });
-        }
         let mut ev = actor.event(AuditAction::BreakGlass, now);
         ev.person_id = Some(person);
         ev.items = vec![format!("reason:{}", reason.code())];
@@ -230,6 +219,12 @@ impl App {
             ev.outcome = AuditOutcome::Denied(rule.code().into());
             self.audit(ev).await?;
             return Err(AppError::Denied(rule));
+        }
+        if decision.method == Some(renkei_domain::AccessMethod::CareRelationship) {
+            return Err(AppError::Invalid {
+                field: "reason",
+                message_ja: "貴施設はこの方と診療・介護の関係があるため、緊急時アクセスは不要です。",
+            });
         }
         let grant = BreakGlassGrant {
             id: GrantId::new(),
