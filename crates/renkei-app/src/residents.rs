@@ -329,17 +329,9 @@ impl App {
     ) -> Result<ConsentId, AppError> {
         actor.require_any(&CLERICAL)?;
         let now = OffsetDateTime::now_utc();
-        let (decision, consents) = self.authorize_administration(actor, person, now).await?;
-        if decision.authorized().is_none() {
-            let rule = decision
-                .first_denial()
-                .unwrap_or(renkei_domain::authorize::Rule::NoCareRelationship);
-            let mut ev = actor.event(AuditAction::RecordConsent, now);
-            ev.person_id = Some(person);
-            ev.outcome = AuditOutcome::Denied(rule.code().into());
-            self.audit(ev).await?;
-            return Err(AppError::Denied(rule));
-        }
+        let (_, consents) = self
+            .administration_access(actor, person, AuditAction::RecordConsent, now)
+            .await?;
         if consents.iter().any(|c| c.is_active_at(now)) {
             return Err(invalid(
                 "consent",
@@ -366,6 +358,30 @@ impl App {
         let entry = self.store.record_consent(&consent, ev).await?;
         self.after_append(entry.seq).await;
         Ok(consent.id)
+    }
+
+    /// Authorize an administration access to one person; a denial writes its audit entry
+    /// (as `action`) and returns the rule.
+    async fn administration_access(
+        &self,
+        actor: &Actor,
+        person: PersonId,
+        action: AuditAction,
+        now: OffsetDateTime,
+    ) -> Result<(renkei_domain::Decision, Vec<Consent>), AppError> {
+        let (decision, consents) = self.authorize_administration(actor, person, now).await?;
+        if decision.authorized().is_none() {
+            let rule = decision
+                .first_denial()
+                .unwrap_or(renkei_domain::authorize::Rule::NoCareRelationship);
+            let mut ev = actor.event(action, now);
+            ev.person_id = Some(person);
+            ev.consent_state = Some(decision.consent_state.as_str().into());
+            ev.outcome = AuditOutcome::Denied(rule.code().into());
+            self.audit(ev).await?;
+            return Err(AppError::Denied(rule));
+        }
+        Ok((decision, consents))
     }
 
     /// Authorize an administration read of one person (demographics), or audit the denial.
@@ -407,19 +423,13 @@ impl App {
         person: PersonId,
     ) -> Result<ResidentRecord, AppError> {
         let now = OffsetDateTime::now_utc();
-        let (decision, consents) = self.authorize_administration(actor, person, now).await?;
+        let (decision, consents) = self
+            .administration_access(actor, person, AuditAction::View, now)
+            .await?;
         let mut ev = actor.event(AuditAction::View, now);
         ev.person_id = Some(person);
         ev.consent_state = Some(decision.consent_state.as_str().into());
-        let Some(auth) = decision.authorized() else {
-            let rule = decision
-                .first_denial()
-                .unwrap_or(renkei_domain::authorize::Rule::NoCareRelationship);
-            ev.outcome = AuditOutcome::Denied(rule.code().into());
-            self.audit(ev).await?;
-            return Err(AppError::Denied(rule));
-        };
-        ev.access_method = Some(auth.method().code().into());
+        ev.access_method = decision.method.map(|m| m.code().into());
         ev.items = vec!["demographics".into(), "consents".into(), "local-ids".into()];
         let person_row = self
             .store
@@ -450,17 +460,9 @@ impl App {
     ) -> Result<(), AppError> {
         actor.require_any(&CLERICAL)?;
         let now = OffsetDateTime::now_utc();
-        let (decision, consents) = self.authorize_administration(actor, person, now).await?;
-        if decision.authorized().is_none() {
-            let rule = decision
-                .first_denial()
-                .unwrap_or(renkei_domain::authorize::Rule::NoCareRelationship);
-            let mut ev = actor.event(AuditAction::WithdrawConsent, now);
-            ev.person_id = Some(person);
-            ev.outcome = AuditOutcome::Denied(rule.code().into());
-            self.audit(ev).await?;
-            return Err(AppError::Denied(rule));
-        }
+        let (_, consents) = self
+            .administration_access(actor, person, AuditAction::WithdrawConsent, now)
+            .await?;
         let mut c = consents
             .into_iter()
             .find(|c| c.id == consent)

@@ -321,10 +321,15 @@ impl Store {
         provision: &NewProvision,
         now: OffsetDateTime,
     ) -> Result<GroupOutcome> {
-        let now = renkei_domain::to_micros(now);
-        in_tx!(self, tx => {
-            store_group_in_tx!(tx, person, facility, group, inputs, provision, now)
-        })
+        let write = GroupWrite {
+            person,
+            group: group.to_owned(),
+            records: inputs.to_vec(),
+            mode: GroupWriteMode::Replace,
+            provision: provision.clone(),
+        };
+        let out = self.store_groups(facility, &[write], now).await?;
+        Ok(out.into_iter().next().unwrap_or_default())
     }
 
     /// Write many groups of one facility in one transaction, in order (later versions of a
@@ -426,27 +431,15 @@ impl Store {
         provision: &NewProvision,
         now: OffsetDateTime,
     ) -> Result<GroupOutcome> {
-        let now = renkei_domain::to_micros(now);
-        in_tx!(self, tx => {
-            let done = sqlx::query(
-                "UPDATE records SET deleted_at = $4, updated_at = $4 WHERE person_id = $1 \
-                 AND facility_id = $2 AND source_group = $3 AND deleted_at IS NULL",
-            )
-            .bind(person.as_uuid())
-            .bind(facility.as_uuid())
-            .bind(group)
-            .bind(now)
-            .execute(&mut *tx)
-            .await?;
-            let outcome = GroupOutcome {
-                deleted: u32::try_from(done.rows_affected()).unwrap_or(u32::MAX),
-                ..GroupOutcome::default()
-            };
-            if !outcome.is_noop() {
-                insert_provision!(tx, person, facility, group, provision, outcome, now);
-            }
-            outcome
-        })
+        let write = GroupWrite {
+            person,
+            group: group.to_owned(),
+            records: Vec::new(),
+            mode: GroupWriteMode::Delete,
+            provision: provision.clone(),
+        };
+        let out = self.store_groups(facility, &[write], now).await?;
+        Ok(out.into_iter().next().unwrap_or_default())
     }
 
     /// A person's records (deleted ones included when asked), oldest first. Callers filter
