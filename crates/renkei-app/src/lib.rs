@@ -10,6 +10,7 @@ pub mod audit;
 mod error;
 pub mod facilities;
 pub mod ingest;
+pub mod mpi;
 pub mod residents;
 mod secrets;
 pub mod view;

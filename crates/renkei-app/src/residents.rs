@@ -270,7 +270,16 @@ impl App {
         ev.consent_state = Some("active".into());
         let entry = self.store.register_resident(&resident, ev).await?;
         self.after_append(entry.seq).await;
-        Ok(person)
+        // 名寄せ: the same resident may already be in the network through another facility.
+        // Matching never fails a registration: the form is recorded either way.
+        match self.match_new_person(person).await {
+            Ok(Some(m)) if m.outcome == "link" => Ok(m.candidate),
+            Ok(_) => Ok(person),
+            Err(e) => {
+                tracing::warn!(error = %e, "名寄せ after registration failed");
+                Ok(person)
+            }
+        }
     }
 
     /// 一括同意 minus the listed facilities, or 個別同意 to the listed facilities (the

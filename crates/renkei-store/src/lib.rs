@@ -17,6 +17,7 @@ use std::time::Duration;
 
 mod audit;
 mod facilities;
+mod mpi;
 mod policy;
 mod records;
 mod residents;
@@ -24,6 +25,7 @@ mod rows;
 mod users;
 
 pub use audit::{AuditFilter, Checkpoint};
+pub use mpi::{MatchResult, Merge, Moved};
 pub use records::{
     GroupWrite, GroupWriteMode, NewProvision, NewQuarantine, QuarantineStatus, Quarantined,
 };

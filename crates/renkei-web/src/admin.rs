@@ -3,8 +3,8 @@
 
 use crate::session::Signed;
 use crate::views::{
-    AdminFacilitiesPage, AdminSecretPage, AdminUsersPage, Choice, FacilityLine, Nav,
-    QuarantineLine, QuarantinePage, UserLine, render,
+    AdminFacilitiesPage, AdminSecretPage, AdminUsersPage, Choice, FacilityLine, MpiItemView,
+    MpiPage, Nav, QuarantineLine, QuarantinePage, UserLine, render,
 };
 use crate::{AppState, WebError};
 use axum::Form;
@@ -498,4 +498,119 @@ pub(crate) async fn quarantine_discard(
     let id = own_quarantined(&state, &s, &id).await?;
     state.app.discard_quarantined(Some(&s.0.actor), id).await?;
     Ok(Redirect::to("/admin/quarantine?done=discarded").into_response())
+}
+
+#[derive(Deserialize, Default)]
+pub(crate) struct MpiQuery {
+    done: Option<String>,
+}
+
+pub(crate) async fn mpi_queue(
+    State(state): State<AppState>,
+    s: Signed,
+    Query(q): Query<MpiQuery>,
+) -> Result<axum::response::Html<String>, WebError> {
+    let a = &s.0.actor;
+    let items = state.app.review_queue(a).await?;
+    let office = a.user.has_role(Role::NetworkOffice);
+    let merges = if office {
+        state.app.merges(a).await?
+    } else {
+        Vec::new()
+    };
+    let jst = |t: OffsetDateTime| {
+        let t = t.to_offset(renkei_app::JST);
+        format!("{} {:02}:{:02}", t.date(), t.hour(), t.minute())
+    };
+    let person_rows = |p: &renkei_domain::Person, c: &renkei_domain::Person| {
+        let o = |x: &Option<String>| x.clone().unwrap_or_default();
+        vec![
+            ("氏名", o(&p.name_kanji), o(&c.name_kanji)),
+            ("カナ", p.name_kana.clone(), c.name_kana.clone()),
+            (
+                "性別",
+                p.sex.label_ja().to_owned(),
+                c.sex.label_ja().to_owned(),
+            ),
+            (
+                "生年月日",
+                p.birth_date.to_string(),
+                c.birth_date.to_string(),
+            ),
+            ("郵便番号", o(&p.postal_code), o(&c.postal_code)),
+            ("住所", o(&p.address), o(&c.address)),
+        ]
+    };
+    Ok(render(&MpiPage {
+        nav: Nav::for_actor(a, &s.0.session.csrf_token),
+        csrf: s.0.session.csrf_token.clone(),
+        notice: match q.done.as_deref() {
+            Some("same") => Some("統合しました。".into()),
+            Some("different") => {
+                Some("別人として記録しました。この組み合わせは今後確認を求めません。".into())
+            }
+            Some("unmerged") => Some("統合を解除しました。".into()),
+            _ => None,
+        },
+        office,
+        items: items
+            .iter()
+            .map(|i| MpiItemView {
+                id: i.match_id.to_string(),
+                score: format!("{:.1}", i.score),
+                rows: person_rows(&i.person, &i.candidate),
+                evidence: i
+                    .evidence
+                    .iter()
+                    .map(|(f, l, w)| (f.clone(), l.clone(), format!("{w:+.1}")))
+                    .collect(),
+            })
+            .collect(),
+        merges: merges
+            .iter()
+            .map(|m| {
+                (
+                    jst(m.merged_at),
+                    m.survivor.to_string(),
+                    m.merged.to_string(),
+                    if m.unmerged_at.is_some() {
+                        "解除済み"
+                    } else {
+                        "統合中"
+                    },
+                    m.unmerged_at.is_none(),
+                    m.id.to_string(),
+                )
+            })
+            .collect(),
+    }))
+}
+
+pub(crate) async fn mpi_decide(
+    State(state): State<AppState>,
+    s: Signed,
+    Path((id, decision)): Path<(String, String)>,
+    Form(f): Form<UserActionFields>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&f.csrf)?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| WebError::App(AppError::NotFound("match")))?;
+    let same = match decision.as_str() {
+        "same" => true,
+        "different" => false,
+        _ => return Err(WebError::App(AppError::NotFound("decision"))),
+    };
+    state.app.decide_match(&s.0.actor, id, same).await?;
+    Ok(Redirect::to(&format!("/office/mpi?done={decision}")).into_response())
+}
+
+pub(crate) async fn mpi_unmerge(
+    State(state): State<AppState>,
+    s: Signed,
+    Path(id): Path<String>,
+    Form(f): Form<UserActionFields>,
+) -> Result<Response, WebError> {
+    s.check_csrf(&f.csrf)?;
+    let id = uuid::Uuid::parse_str(&id).map_err(|_| WebError::App(AppError::NotFound("merge")))?;
+    state.app.unmerge(Some(&s.0.actor), id).await?;
+    Ok(Redirect::to("/office/mpi?done=unmerged").into_response())
 }

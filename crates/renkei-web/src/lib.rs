@@ -132,6 +132,9 @@ pub fn router(state: AppState) -> Router {
         .route("/me/accesses", get(viewer::my_accesses))
         .route("/office/access-report", get(viewer::access_report))
         .route("/office/break-glass", get(viewer::break_glass_list))
+        .route("/office/mpi", get(admin::mpi_queue))
+        .route("/office/mpi/{id}/{decision}", post(admin::mpi_decide))
+        .route("/office/mpi/merges/{id}/unmerge", post(admin::mpi_unmerge))
         .route("/admin/quarantine", get(admin::quarantine))
         .route(
             "/admin/quarantine/{id}/retry",

@@ -510,3 +510,22 @@ pub(crate) struct AccessListPage {
     pub heading: String,
     pub lines: Vec<AccessRow>,
 }
+
+pub(crate) struct MpiItemView {
+    pub id: String,
+    pub score: String,
+    pub rows: Vec<(&'static str, String, String)>,
+    pub evidence: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "mpi.html")]
+pub(crate) struct MpiPage {
+    pub nav: Nav,
+    pub csrf: String,
+    pub notice: Option<String>,
+    pub office: bool,
+    pub items: Vec<MpiItemView>,
+    /// When, survivor, merged, state, can unmerge, merge id.
+    pub merges: Vec<(String, String, String, &'static str, bool, String)>,
+}

@@ -31,6 +31,23 @@ enum AdminCommand {
         #[command(subcommand)]
         cmd: PolicyCommand,
     },
+    /// 名寄せ: train the model on the network's residents (run after a migration, and now
+    /// and then as the network grows).
+    Mpi {
+        #[command(subcommand)]
+        cmd: MpiCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum MpiCommand {
+    /// Estimate the matching model (EM) from the residents and keep it as the next version.
+    Train {
+        #[command(flatten)]
+        common: CommonArgs,
+        #[arg(long)]
+        json: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -133,6 +150,17 @@ enum UserCommand {
 
 pub async fn run(args: AdminArgs) -> Result<()> {
     match args.what {
+        AdminCommand::Mpi {
+            cmd: MpiCommand::Train { common, json },
+        } => {
+            let app = common.settings(None, None)?.open_app().await?;
+            let v = app.train_mpi(None).await?;
+            if json {
+                println!("{}", json!({"model_version": v}));
+            } else {
+                println!("名寄せ model version {v} trained and in use");
+            }
+        }
         AdminCommand::Policy { cmd } => match cmd {
             PolicyCommand::Show { common, json } => {
                 let app = common.settings(None, None)?.open_app().await?;

@@ -248,6 +248,10 @@ async fn seed(app: &App, seed: u64, residents: usize) -> Result<Vec<DemoAccount>
         withdrawn
     );
 
+    // The 名寄せ model learns from the region's own residents.
+    let version = app.train_mpi(None).await?;
+    eprintln!("trained the 名寄せ model (version {version})");
+
     // Clinical histories arrive the way real ones do: SS-MIX2 files and FHIR documents
     // through the ingestion pipeline.
     let history = renkei_testkit::clinical::clinical_history(&region, seed, today);

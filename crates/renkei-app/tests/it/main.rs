@@ -899,3 +899,262 @@ mod ingest {
         }
     }
 }
+
+// ---- 名寄せ ------------------------------------------------------------------------------------
+
+mod mpi {
+    use super::*;
+
+    async fn second_clerk(w: &World) -> Actor {
+        let f = w
+            .app
+            .add_facility(
+                None,
+                &NewFacility {
+                    code: "1410001018".into(),
+                    name: "東町内科医院".into(),
+                    kind: FacilityKind::MedicalClinic,
+                    joined_on: None,
+                },
+            )
+            .await
+            .unwrap();
+        let u = w
+            .app
+            .create_user(
+                None,
+                &NewUserRequest {
+                    facility_code: "1410001018".into(),
+                    login: "clerk".into(),
+                    display_name: "受付".into(),
+                    profession: Profession::Clerk,
+                    roles: vec![Role::Clerk],
+                    enrol_totp_now: true,
+                },
+            )
+            .await
+            .unwrap();
+        Actor {
+            user: u.user,
+            facility: f,
+            client_addr: None,
+            request_id: None,
+        }
+    }
+
+    fn resident(
+        local: &str,
+        kanji: &str,
+        kana: &str,
+        sex: &str,
+        birth: &str,
+        address: &str,
+    ) -> RegistrationForm {
+        let mut f = form(local);
+        f.name_kanji = kanji.into();
+        f.name_kana = kana.into();
+        f.sex = sex.into();
+        f.birth_date = birth.into();
+        f.postal_code = "240-0001".into();
+        f.address = address.into();
+        f
+    }
+
+    /// A network of a few hundred residents so the model has something to learn from.
+    async fn trained(w: &World) {
+        let names = [
+            ("佐藤", "サトウ"),
+            ("鈴木", "スズキ"),
+            ("高橋", "タカハシ"),
+            ("田中", "タナカ"),
+            ("伊藤", "イトウ"),
+            ("渡辺", "ワタナベ"),
+            ("山本", "ヤマモト"),
+            ("中村", "ナカムラ"),
+        ];
+        let given = [
+            ("太郎", "タロウ", "male"),
+            ("花子", "ハナコ", "female"),
+            ("一郎", "イチロウ", "male"),
+            ("洋子", "ヨウコ", "female"),
+        ];
+        let mut n = 0;
+        for (fk, fr) in names {
+            for (gk, gr, sex) in given {
+                for year in [1931, 1944, 1957, 1968, 1979] {
+                    n += 1;
+                    let r = resident(
+                        &format!("T{n}"),
+                        &format!("{fk}　{gk}"),
+                        &format!("{fr} {gr}"),
+                        sex,
+                        &format!("{year}-0{}-1{}", 1 + n % 9, n % 10),
+                        &format!("横浜市中区本町{}-{}-{}", n % 5 + 1, n % 7 + 1, n),
+                    );
+                    w.app.register_resident(&w.clerk, &r).await.unwrap();
+                }
+            }
+        }
+        w.app.train_mpi(None).await.unwrap();
+    }
+
+    async fn live_count(w: &World) -> usize {
+        w.app.store.live_persons().await.unwrap().len()
+    }
+
+    #[tokio::test]
+    async fn the_same_resident_registered_at_two_facilities_becomes_one_person_and_unmerges_exactly()
+     {
+        for w in worlds().await {
+            trained(&w).await;
+            let clinic = second_clerk(&w).await;
+            let at_hospital = resident(
+                "H1",
+                "髙橋　清子",
+                "タカハシ キヨコ",
+                "female",
+                "1938-07-07",
+                "横浜市中区山下町1-2-3",
+            );
+            let a = w
+                .app
+                .register_resident(&w.clerk, &at_hospital)
+                .await
+                .unwrap();
+            let before = live_count(&w).await;
+            let links_a = w.app.store.local_patients(a).await.unwrap();
+            // The clinic writes the name with the common kanji and the address in full.
+            let at_clinic = resident(
+                "C77",
+                "高橋　清子",
+                "タカハシ キヨコ",
+                "female",
+                "1938-07-07",
+                "神奈川県横浜市中区山下町１丁目２番地３号",
+            );
+            let b = w.app.register_resident(&clinic, &at_clinic).await.unwrap();
+            assert_eq!(b, a, "linked to the existing person");
+            assert_eq!(live_count(&w).await, before, "no second person");
+            assert_eq!(w.app.store.local_patients(a).await.unwrap().len(), 2);
+
+            let merge = w.app.store.merges(10).await.unwrap().remove(0);
+            let back = w.app.unmerge(None, merge.id).await.unwrap();
+            assert_eq!(live_count(&w).await, before + 1);
+            assert_eq!(
+                w.app.store.local_patients(a).await.unwrap(),
+                links_a,
+                "exactly the earlier links"
+            );
+            let merged = w.app.store.local_patients(back.merged).await.unwrap();
+            assert_eq!(merged.len(), 1);
+            assert_eq!(merged[0].local_id.as_str(), "C77");
+            assert_eq!(w.app.store.consents(back.merged).await.unwrap().len(), 1);
+            assert!(
+                w.app
+                    .store
+                    .care_relationship(back.merged, clinic.facility.id)
+                    .await
+                    .unwrap()
+                    .is_some()
+            );
+            let actions: Vec<_> = w
+                .app
+                .store
+                .audit_entries(&Default::default(), 0, 10_000)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|e| e.event.action)
+                .collect();
+            assert!(actions.contains(&renkei_domain::AuditAction::Merge));
+            assert!(actions.contains(&renkei_domain::AuditAction::Unmerge));
+        }
+    }
+
+    #[tokio::test]
+    async fn twins_are_not_merged_and_a_reviewed_pair_is_never_proposed_again() {
+        let w = world().await;
+        trained(&w).await;
+        let clinic = second_clerk(&w).await;
+        let a = w
+            .app
+            .register_resident(
+                &w.clerk,
+                &resident(
+                    "H2",
+                    "山田　一樹",
+                    "ヤマダ カズキ",
+                    "male",
+                    "1990-03-03",
+                    "横浜市中区本町9-9-9",
+                ),
+            )
+            .await
+            .unwrap();
+        let b = w
+            .app
+            .register_resident(
+                &clinic,
+                &resident(
+                    "C2",
+                    "山田　直樹",
+                    "ヤマダ ナオキ",
+                    "male",
+                    "1990-03-03",
+                    "横浜市中区本町9-9-9",
+                ),
+            )
+            .await
+            .unwrap();
+        assert_ne!(a, b, "twins stay two people");
+        // Namesakes with one birth date in different towns: a reviewer decides.
+        let c = w
+            .app
+            .register_resident(
+                &w.clerk,
+                &resident(
+                    "H3",
+                    "田中　太郎",
+                    "タナカ タロウ",
+                    "male",
+                    "1950-05-05",
+                    "横浜市中区本町1-1-1",
+                ),
+            )
+            .await
+            .unwrap();
+        let mut other = resident(
+            "C3",
+            "田中　太郎",
+            "タナカ タロウ",
+            "male",
+            "1950-05-05",
+            "川崎市幸区南幸町3-3-3",
+        );
+        other.postal_code = "212-0016".into();
+        let d = w.app.register_resident(&clinic, &other).await.unwrap();
+        assert_ne!(c, d, "strangers are not linked automatically");
+        let queue = w.app.review_queue(&w.clerk).await.unwrap();
+        let item = queue
+            .iter()
+            .find(|i| {
+                (i.person.id == d && i.candidate.id == c)
+                    || (i.person.id == c && i.candidate.id == d)
+            })
+            .expect("the namesakes are in the review queue with their evidence");
+        assert!(!item.evidence.is_empty());
+        w.app
+            .decide_match(&w.clerk, item.match_id, false)
+            .await
+            .unwrap();
+        // Matching the same person again does not ask about that pair again.
+        w.app.match_new_person(d).await.unwrap();
+        let again = w.app.review_queue(&w.clerk).await.unwrap();
+        assert!(
+            !again
+                .iter()
+                .any(|i| (i.person.id == d && i.candidate.id == c)
+                    || (i.person.id == c && i.candidate.id == d))
+        );
+    }
+}

@@ -500,3 +500,33 @@ async fn an_emergency_search_finds_a_stranger_but_shows_nothing_before_the_grant
         .await;
     assert_eq!(status, StatusCode::CREATED);
 }
+
+#[tokio::test]
+async fn the_review_queue_page_is_for_clerks_and_the_office() {
+    let n = net(None).await;
+    let clerk = n
+        .user(
+            "1410000010",
+            "clerk9",
+            Profession::Clerk,
+            &[Role::Clerk],
+            true,
+        )
+        .await;
+    let (cookie, _) = n.login(&clerk).await;
+    let (status, _, page) = n.send(get("/office/mpi", Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(page.contains("id=\"queue-empty\""));
+    let doc = n
+        .user(
+            "1410000010",
+            "dr.m",
+            Profession::Physician,
+            &[Role::Clinical],
+            true,
+        )
+        .await;
+    let (dc, _) = n.login(&doc).await;
+    let (status, _, _) = n.send(get("/office/mpi", Some(&dc))).await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+}
