@@ -81,7 +81,13 @@ impl App {
         now: OffsetDateTime,
     ) -> Result<Opened, AppError> {
         if self.store.person(person).await?.is_none() {
-            return Err(AppError::NotFound("person"));
+            // The same answer as for a person the facility does not care for, so that an ID
+            // cannot be probed for existence; and, like every denial, it is logged.
+            let mut ev = actor.event(action, now);
+            ev.items = vec![what.to_owned(), format!("unknown-person:{person}")];
+            ev.outcome = AuditOutcome::Denied(Rule::NoCareRelationship.code().into());
+            self.audit(ev).await?;
+            return Err(AppError::Denied(Rule::NoCareRelationship));
         }
         let decision = self.care_decision(actor, person, categories, now).await?;
         let Some(auth) = decision.authorized().cloned() else {
