@@ -3,7 +3,12 @@
 use crate::{Result, Store, StoreError, in_tx, with_pool};
 use renkei_domain::record::{GroupOutcome, Record, RecordInput};
 use renkei_domain::{AccessCategory, FacilityId, PersonId};
+use serde::{Serialize, Serializer};
+use serde_json::value::RawValue;
 use sqlx::types::Json;
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use time::format_description::well_known::Rfc3339;
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
@@ -79,15 +84,6 @@ pub struct Quarantined {
     pub attempts: i32,
     pub received_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
-}
-
-#[derive(sqlx::FromRow)]
-struct ExistingRow {
-    record_id: Uuid,
-    source_key: String,
-    content_hash: String,
-    version: i64,
-    deleted_at: Option<OffsetDateTime>,
 }
 
 #[derive(sqlx::FromRow)]
@@ -202,110 +198,460 @@ pub struct GroupWrite {
     pub provision: NewProvision,
 }
 
-/// Store one group inside the caller's transaction (see [`Store::store_group`]).
-macro_rules! store_group_in_tx {
-    ($tx:expr, $person:expr, $facility:expr, $group:expr, $inputs:expr, $provision:expr, $now:expr) => {{
-            let existing: Vec<ExistingRow> = sqlx::query_as(
-                "SELECT record_id, source_key, content_hash, version, deleted_at FROM records \
-                 WHERE person_id = $1 AND facility_id = $2 AND source_group = $3",
-            )
-            .bind($person.as_uuid())
-            .bind($facility.as_uuid())
-            .bind($group)
-            .fetch_all(&mut *$tx)
-            .await?;
-            let mut outcome = GroupOutcome::default();
-            for input in $inputs {
-                let hash = input.content_hash();
-                let old = existing.iter().find(|e| e.source_key == input.source_key);
-                match old {
-                    Some(e) if e.content_hash == hash && e.deleted_at.is_none() => {
-                        outcome.unchanged += 1;
-                    }
-                    Some(e) => {
-                        sqlx::query(
-                            "INSERT INTO record_history (person_id, record_id, version, resource, \
-                             content_hash, superseded_at) SELECT person_id, record_id, version, \
-                             resource, content_hash, $3 FROM records \
-                             WHERE person_id = $1 AND record_id = $2",
-                        )
-                        .bind($person.as_uuid())
-                        .bind(e.record_id)
-                        .bind($now)
-                        .execute(&mut *$tx)
-                        .await?;
-                        sqlx::query(
-                            "UPDATE records SET resource_type = $3, category = $4, code_system = $5, \
-                             code = $6, display = $7, effective_on = $8, sensitive = $9, \
-                             resource = $10, content_hash = $11, version = $12, updated_at = $13, \
-                             deleted_at = NULL WHERE person_id = $1 AND record_id = $2",
-                        )
-                        .bind($person.as_uuid())
-                        .bind(e.record_id)
-                        .bind(&input.resource_type)
-                        .bind(input.category.as_str())
-                        .bind(input.code_system.as_deref())
-                        .bind(input.code.as_deref())
-                        .bind(input.display.as_deref())
-                        .bind(input.effective_on)
-                        .bind(input.sensitive)
-                        .bind(Json(&input.resource))
-                        .bind(&hash)
-                        .bind(e.version + 1)
-                        .bind($now)
-                        .execute(&mut *$tx)
-                        .await?;
-                        outcome.replaced += 1;
-                    }
-                    None => {
-                        sqlx::query(
-                            "INSERT INTO records (person_id, record_id, facility_id, source_group, \
-                             source_key, resource_type, category, code_system, code, display, \
-                             effective_on, sensitive, resource, content_hash, version, received_at, \
-                             updated_at, deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, \
-                             $10, $11, $12, $13, $14, 1, $15, $15, NULL)",
-                        )
-                        .bind($person.as_uuid())
-                        .bind(Uuid::now_v7())
-                        .bind($facility.as_uuid())
-                        .bind($group)
-                        .bind(&input.source_key)
-                        .bind(&input.resource_type)
-                        .bind(input.category.as_str())
-                        .bind(input.code_system.as_deref())
-                        .bind(input.code.as_deref())
-                        .bind(input.display.as_deref())
-                        .bind(input.effective_on)
-                        .bind(input.sensitive)
-                        .bind(Json(&input.resource))
-                        .bind(&hash)
-                        .bind($now)
-                        .execute(&mut *$tx)
-                        .await
-                        .map_err(crate::duplicate_as("record source key"))?;
-                        outcome.accepted += 1;
-                    }
-                }
+/// Groups per lookup statement (two binds each).
+const GROUPS_PER_LOOKUP: usize = 300;
+/// Rows per multi-row statement: at most 18 binds a row, far below SQLite's 32,766 and
+/// PostgreSQL's 65,535.
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// Whether to keep a statement of `n` rows prepared: small shapes recur (one message per
+/// call), large ones rarely do and would crowd the connection's statement cache.
+fn reuse(n: usize) -> bool {
+    n <= 8 || n == ROWS_PER_STATEMENT || n == GROUPS_PER_LOOKUP
+}
+
+/// A stored record of a group the batch writes to.
+#[derive(sqlx::FromRow)]
+struct StoredRow {
+    person_id: Uuid,
+    source_group: String,
+    source_key: String,
+    record_id: Uuid,
+    content_hash: String,
+    version: i64,
+    deleted_at: Option<OffsetDateTime>,
+    #[sqlx(flatten)]
+    content: StoredContent,
+}
+
+#[derive(sqlx::FromRow)]
+struct StoredContent {
+    resource_type: String,
+    category: String,
+    code_system: Option<String>,
+    code: Option<String>,
+    display: Option<String>,
+    effective_on: Option<Date>,
+    sensitive: bool,
+    /// Kept raw: copied to history as stored, parsed only for a snapshot.
+    resource: Json<Box<RawValue>>,
+}
+
+#[derive(sqlx::FromRow)]
+struct VersionRow {
+    person_id: Uuid,
+    source_group: String,
+    source_time: OffsetDateTime,
+}
+
+/// A record's content: as stored, or as written by this batch.
+enum Content<'a> {
+    Stored(Box<StoredContent>),
+    Written(Cow<'a, RecordInput>),
+}
+
+/// A resource to bind, as read or as written.
+enum Resource<'r> {
+    Raw(&'r RawValue),
+    Value(&'r serde_json::Value),
+}
+
+impl Serialize for Resource<'_> {
+    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
+        match self {
+            Resource::Raw(r) => r.serialize(s),
+            Resource::Value(v) => v.serialize(s),
+        }
+    }
+}
+
+impl Content<'_> {
+    fn resource_type(&self) -> &str {
+        match self {
+            Content::Stored(c) => &c.resource_type,
+            Content::Written(i) => &i.resource_type,
+        }
+    }
+    fn category(&self) -> &str {
+        match self {
+            Content::Stored(c) => &c.category,
+            Content::Written(i) => i.category.as_str(),
+        }
+    }
+    fn code_system(&self) -> Option<&str> {
+        match self {
+            Content::Stored(c) => c.code_system.as_deref(),
+            Content::Written(i) => i.code_system.as_deref(),
+        }
+    }
+    fn code(&self) -> Option<&str> {
+        match self {
+            Content::Stored(c) => c.code.as_deref(),
+            Content::Written(i) => i.code.as_deref(),
+        }
+    }
+    fn display(&self) -> Option<&str> {
+        match self {
+            Content::Stored(c) => c.display.as_deref(),
+            Content::Written(i) => i.display.as_deref(),
+        }
+    }
+    fn effective_on(&self) -> Option<Date> {
+        match self {
+            Content::Stored(c) => c.effective_on,
+            Content::Written(i) => i.effective_on,
+        }
+    }
+    fn sensitive(&self) -> bool {
+        match self {
+            Content::Stored(c) => c.sensitive,
+            Content::Written(i) => i.sensitive,
+        }
+    }
+    fn resource(&self) -> Json<Resource<'_>> {
+        Json(match self {
+            Content::Stored(c) => Resource::Raw(&c.resource.0),
+            Content::Written(i) => Resource::Value(&i.resource),
+        })
+    }
+    fn to_input(&self, source_key: &str) -> Result<RecordInput> {
+        match self {
+            Content::Written(i) => Ok(i.as_ref().clone()),
+            Content::Stored(c) => Ok(RecordInput {
+                source_key: source_key.to_owned(),
+                resource_type: c.resource_type.clone(),
+                category: c
+                    .category
+                    .parse::<AccessCategory>()
+                    .map_err(|_| StoreError::Corrupt("record category"))?,
+                code_system: c.code_system.clone(),
+                code: c.code.clone(),
+                display: c.display.clone(),
+                effective_on: c.effective_on,
+                sensitive: c.sensitive,
+                resource: serde_json::from_str(c.resource.0.get())
+                    .map_err(|_| StoreError::Corrupt("record resource"))?,
+            }),
+        }
+    }
+}
+
+/// What the batch must do to a record's row.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Fate {
+    Kept,
+    Inserted,
+    /// Content changed (and maybe deleted since): rewrite the row.
+    Rewritten,
+    /// Only marked deleted.
+    Deleted,
+}
+
+/// A record as it stands after the writes applied so far.
+struct Slot<'a> {
+    record_id: Uuid,
+    hash: String,
+    version: i64,
+    deleted_at: Option<OffsetDateTime>,
+    content: Content<'a>,
+    fate: Fate,
+}
+
+/// An earlier version of a record, for `record_history`.
+struct History<'a> {
+    person: PersonId,
+    record_id: Uuid,
+    version: i64,
+    hash: String,
+    content: Content<'a>,
+}
+
+struct Provided<'a> {
+    id: Uuid,
+    person: PersonId,
+    group: &'a str,
+    provision: &'a NewProvision,
+    outcome: GroupOutcome,
+}
+
+/// One (person, group) of a batch.
+struct GroupState<'a> {
+    person: PersonId,
+    group: &'a str,
+    /// By source key (byte order, as SQLite sorts them).
+    slots: BTreeMap<String, Slot<'a>>,
+    /// Some write carries a source time: read `group_versions`.
+    timed: bool,
+    /// The newest applied source time as the database holds it (compared against).
+    newest: Option<OffsetDateTime>,
+    /// The last applied source time, to store.
+    upsert: Option<OffsetDateTime>,
+}
+
+/// A `store_groups` call worked out in memory: the stored state of its groups, read in a few
+/// statements, then every write applied in order so that a later write sees the earlier ones
+/// exactly as one-by-one statements would.
+struct Batch<'a> {
+    groups: Vec<GroupState<'a>>,
+    index: HashMap<(Uuid, &'a str), usize>,
+    /// The group of each write.
+    of_write: Vec<usize>,
+    outcomes: Vec<GroupOutcome>,
+    history: Vec<History<'a>>,
+    provisions: Vec<Provided<'a>>,
+}
+
+impl<'a> Batch<'a> {
+    fn new(writes: &'a [GroupWrite]) -> Self {
+        let mut groups: Vec<GroupState<'a>> = Vec::new();
+        let mut index = HashMap::new();
+        let mut of_write = Vec::with_capacity(writes.len());
+        for w in writes {
+            let gi = *index
+                .entry((w.person.as_uuid(), w.group.as_str()))
+                .or_insert_with(|| {
+                    groups.push(GroupState {
+                        person: w.person,
+                        group: &w.group,
+                        slots: BTreeMap::new(),
+                        timed: false,
+                        newest: None,
+                        upsert: None,
+                    });
+                    groups.len() - 1
+                });
+            if w.provision.source_time.is_some()
+                && let Some(g) = groups.get_mut(gi)
+            {
+                g.timed = true;
             }
-            for e in existing.iter().filter(|e| e.deleted_at.is_none()) {
-                if !$inputs.iter().any(|i| i.source_key == e.source_key) {
-                    sqlx::query(
-                        "UPDATE records SET deleted_at = $3, updated_at = $3 \
-                         WHERE person_id = $1 AND record_id = $2",
-                    )
-                    .bind($person.as_uuid())
-                    .bind(e.record_id)
-                    .bind($now)
-                    .execute(&mut *$tx)
-                    .await?;
-                    outcome.deleted += 1;
-                }
+            of_write.push(gi);
+        }
+        Self {
+            groups,
+            index,
+            of_write,
+            outcomes: Vec::with_capacity(writes.len()),
+            history: Vec::new(),
+            provisions: Vec::new(),
+        }
+    }
+
+    fn group_mut(&mut self, person: Uuid, group: &str) -> Option<&mut GroupState<'a>> {
+        let gi = *self.index.get(&(person, group))?;
+        self.groups.get_mut(gi)
+    }
+
+    fn load_versions(&mut self, rows: Vec<VersionRow>, sqlite: bool) {
+        for r in rows {
+            if let Some(g) = self.group_mut(r.person_id, &r.source_group) {
+                g.newest = Some(stored_time(sqlite, r.source_time));
             }
+        }
+    }
+
+    fn load_records(&mut self, rows: Vec<StoredRow>) {
+        for r in rows {
+            if let Some(g) = self.group_mut(r.person_id, &r.source_group) {
+                g.slots.insert(
+                    r.source_key,
+                    Slot {
+                        record_id: r.record_id,
+                        hash: r.content_hash,
+                        version: r.version,
+                        deleted_at: r.deleted_at,
+                        content: Content::Stored(Box::new(r.content)),
+                        fate: Fate::Kept,
+                    },
+                );
+            }
+        }
+    }
+
+    /// Apply the writes in order, as `store_groups` defines them.
+    fn apply(&mut self, writes: &'a [GroupWrite], now: OffsetDateTime, sqlite: bool) -> Result<()> {
+        for (w, &gi) in writes.iter().zip(&self.of_write) {
+            let g = self
+                .groups
+                .get_mut(gi)
+                .ok_or(StoreError::Corrupt("record batch"))?;
+            if let Some(t) = w.provision.source_time {
+                if g.newest.is_some_and(|n| n > t) {
+                    self.outcomes.push(GroupOutcome {
+                        stale: u32::try_from(w.records.len().max(1)).unwrap_or(u32::MAX),
+                        ..GroupOutcome::default()
+                    });
+                    continue;
+                }
+                encodable(sqlite, t)?;
+                g.newest = Some(stored_time(sqlite, t));
+                g.upsert = Some(t);
+            }
+            let outcome = match &w.mode {
+                GroupWriteMode::Replace => {
+                    let inputs = w.records.iter().map(Cow::Borrowed).collect();
+                    g.write(inputs, now, &mut self.history)?
+                }
+                GroupWriteMode::Snapshot { ended_on, end } => {
+                    let given: HashSet<&str> =
+                        w.records.iter().map(|r| r.source_key.as_str()).collect();
+                    let mut inputs: Vec<Cow<'a, RecordInput>> =
+                        w.records.iter().map(Cow::Borrowed).collect();
+                    for (key, slot) in &g.slots {
+                        if slot.deleted_at.is_none() && !given.contains(key.as_str()) {
+                            inputs.push(Cow::Owned(end(slot.content.to_input(key)?, *ended_on)));
+                        }
+                    }
+                    g.write(inputs, now, &mut self.history)?
+                }
+                GroupWriteMode::Delete => {
+                    let mut outcome = GroupOutcome::default();
+                    for slot in g.slots.values_mut() {
+                        if slot.deleted_at.is_none() {
+                            slot.delete(now);
+                            outcome.deleted += 1;
+                        }
+                    }
+                    outcome
+                }
+            };
             if !outcome.is_noop() {
-                insert_provision!($tx, $person, $facility, $group, $provision, outcome, $now);
+                self.provisions.push(Provided {
+                    id: Uuid::now_v7(),
+                    person: w.person,
+                    group: &w.group,
+                    provision: &w.provision,
+                    outcome,
+                });
             }
-        outcome
-    }};
+            self.outcomes.push(outcome);
+        }
+        Ok(())
+    }
+
+    /// The records whose rows the batch must write as `fate` says.
+    fn rows(&self, fate: Fate) -> Vec<(&GroupState<'a>, &str, &Slot<'a>)> {
+        let mut rows: Vec<_> = self
+            .groups
+            .iter()
+            .flat_map(|g| {
+                g.slots
+                    .iter()
+                    .filter(move |(_, s)| s.fate == fate)
+                    .map(move |(k, s)| (g, k.as_str(), s))
+            })
+            .collect();
+        // Person first, as the key and most indexes: each index page is written while hot.
+        rows.sort_by(|a, b| {
+            (a.0.person.as_uuid(), a.0.group, a.1).cmp(&(b.0.person.as_uuid(), b.0.group, b.1))
+        });
+        rows
+    }
+
+    fn writes_anything(&self) -> bool {
+        !self.provisions.is_empty()
+    }
+}
+
+impl<'a> GroupState<'a> {
+    /// Store `inputs` as the group's content: new records added, changed ones replaced (the
+    /// old content to history), live ones missing deleted.
+    fn write(
+        &mut self,
+        inputs: Vec<Cow<'a, RecordInput>>,
+        now: OffsetDateTime,
+        history: &mut Vec<History<'a>>,
+    ) -> Result<GroupOutcome> {
+        // What each input meets is read before any change: (hash, unchanged, version).
+        let met: Vec<(String, Option<(bool, i64)>)> = inputs
+            .iter()
+            .map(|i| {
+                let hash = i.content_hash();
+                let met = self
+                    .slots
+                    .get(&i.source_key)
+                    .map(|s| (s.hash == hash && s.deleted_at.is_none(), s.version));
+                (hash, met)
+            })
+            .collect();
+        let mut outcome = GroupOutcome::default();
+        let given: HashSet<&str> = inputs.iter().map(|i| i.source_key.as_str()).collect();
+        for (key, slot) in self.slots.iter_mut() {
+            if slot.deleted_at.is_none() && !given.contains(key.as_str()) {
+                slot.delete(now);
+                outcome.deleted += 1;
+            }
+        }
+        for (input, (hash, met)) in inputs.into_iter().zip(met) {
+            match (met, self.slots.get_mut(&input.source_key)) {
+                (Some((true, _)), _) => outcome.unchanged += 1,
+                (Some((false, version)), Some(slot)) => {
+                    history.push(History {
+                        person: self.person,
+                        record_id: slot.record_id,
+                        version: slot.version,
+                        hash: std::mem::replace(&mut slot.hash, hash),
+                        content: std::mem::replace(&mut slot.content, Content::Written(input)),
+                    });
+                    // As the one-by-one UPDATE did: the version read before this write, plus one.
+                    slot.version = version + 1;
+                    slot.deleted_at = None;
+                    if slot.fate != Fate::Inserted {
+                        slot.fate = Fate::Rewritten;
+                    }
+                    outcome.replaced += 1;
+                }
+                // The same source key twice in one group: the one-by-one INSERT failed so.
+                (None, Some(_)) => return Err(StoreError::Duplicate("record source key")),
+                (_, None) => {
+                    self.slots.insert(
+                        input.source_key.clone(),
+                        Slot {
+                            record_id: Uuid::now_v7(),
+                            hash,
+                            version: 1,
+                            deleted_at: None,
+                            content: Content::Written(input),
+                            fate: Fate::Inserted,
+                        },
+                    );
+                    outcome.accepted += 1;
+                }
+            }
+        }
+        Ok(outcome)
+    }
+}
+
+impl Slot<'_> {
+    fn delete(&mut self, now: OffsetDateTime) {
+        self.deleted_at = Some(now);
+        if self.fate == Fate::Kept {
+            self.fate = Fate::Deleted;
+        }
+    }
+}
+
+/// A time as the backend gives it back: SQLite keeps RFC 3339 text exactly, PostgreSQL whole
+/// microseconds from 2000-01-01 (truncated, as sqlx encodes).
+fn stored_time(sqlite: bool, t: OffsetDateTime) -> OffsetDateTime {
+    if sqlite {
+        return t;
+    }
+    const EPOCH: OffsetDateTime = time::macros::datetime!(2000-01-01 0:00 UTC);
+    i64::try_from((t - EPOCH).whole_microseconds())
+        .ok()
+        .and_then(|us| EPOCH.checked_add(time::Duration::microseconds(us)))
+        .unwrap_or(t)
+}
+
+/// Fail as binding would on SQLite (RFC 3339 text), rather than let `QueryBuilder` panic.
+fn encodable(sqlite: bool, t: OffsetDateTime) -> Result<()> {
+    if sqlite {
+        t.format(&Rfc3339)
+            .map_err(|e| StoreError::Database(sqlx::Error::Encode(Box::new(e))))?;
+    }
+    Ok(())
 }
 
 impl Store {
@@ -341,84 +687,202 @@ impl Store {
         now: OffsetDateTime,
     ) -> Result<Vec<GroupOutcome>> {
         let now = renkei_domain::to_micros(now);
+        let sqlite = matches!(self, Store::Sqlite(_));
+        let mut batch = Batch::new(writes);
+        // Few statements per batch: per-statement overhead dominates ingestion.
         in_tx!(self, tx => {
-            let mut outcomes = Vec::with_capacity(writes.len());
-            for w in writes {
-                let person = w.person;
-                let group = w.group.as_str();
-                if let Some(t) = w.provision.source_time {
-                    let newest: Option<OffsetDateTime> = sqlx::query_scalar(
-                        "SELECT source_time FROM group_versions \
-                         WHERE person_id = $1 AND facility_id = $2 AND source_group = $3",
-                    )
-                    .bind(person.as_uuid())
-                    .bind(facility.as_uuid())
-                    .bind(group)
-                    .fetch_optional(&mut *tx)
-                    .await?;
-                    if newest.is_some_and(|n| n > t) {
-                        outcomes.push(GroupOutcome {
-                            stale: u32::try_from(w.records.len().max(1)).unwrap_or(u32::MAX),
-                            ..GroupOutcome::default()
-                        });
-                        continue;
-                    }
-                    sqlx::query(
-                        "INSERT INTO group_versions (person_id, facility_id, source_group, source_time) \
-                         VALUES ($1, $2, $3, $4) ON CONFLICT (person_id, facility_id, source_group) \
-                         DO UPDATE SET source_time = excluded.source_time",
-                    )
-                    .bind(person.as_uuid())
-                    .bind(facility.as_uuid())
-                    .bind(group)
-                    .bind(t)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                let out = match &w.mode {
-                    GroupWriteMode::Replace => {
-                        store_group_in_tx!(tx, person, facility, group, &w.records, &w.provision, now)
-                    }
-                    GroupWriteMode::Snapshot { ended_on, end } => {
-                        let live: Vec<RecordRow> = sqlx::query_as(GROUP_LIVE)
-                            .bind(person.as_uuid())
-                            .bind(facility.as_uuid())
-                            .bind(group)
-                            .fetch_all(&mut *tx)
-                            .await?;
-                        let mut all = w.records.clone();
-                        for row in live {
-                            let old = row.into_domain()?;
-                            if !w.records.iter().any(|r| r.source_key == old.input.source_key) {
-                                all.push(end(old.input, *ended_on));
-                            }
-                        }
-                        store_group_in_tx!(tx, person, facility, group, &all, &w.provision, now)
-                    }
-                    GroupWriteMode::Delete => {
-                        let done = sqlx::query(
-                            "UPDATE records SET deleted_at = $4, updated_at = $4 WHERE person_id = $1 \
-                             AND facility_id = $2 AND source_group = $3 AND deleted_at IS NULL",
-                        )
-                        .bind(person.as_uuid())
-                        .bind(facility.as_uuid())
-                        .bind(group)
-                        .bind(now)
-                        .execute(&mut *tx)
-                        .await?;
-                        let outcome = GroupOutcome {
-                            deleted: u32::try_from(done.rows_affected()).unwrap_or(u32::MAX),
-                            ..GroupOutcome::default()
-                        };
-                        if !outcome.is_noop() {
-                            insert_provision!(tx, person, facility, group, &w.provision, outcome, now);
-                        }
-                        outcome
-                    }
-                };
-                outcomes.push(out);
+            let timed: Vec<&GroupState<'_>> = batch.groups.iter().filter(|g| g.timed).collect();
+            let mut versions: Vec<VersionRow> = Vec::new();
+            for chunk in timed.chunks(GROUPS_PER_LOOKUP) {
+                let mut qb = sqlx::QueryBuilder::new("WITH k(p, g) AS (");
+                qb.push_values(chunk, |mut b, g| {
+                    b.push_bind(g.person.as_uuid()).push_bind(g.group);
+                });
+                qb.push(
+                    ") SELECT v.person_id, v.source_group, v.source_time FROM k \
+                     CROSS JOIN group_versions v WHERE v.person_id = k.p \
+                     AND v.source_group = k.g AND v.facility_id = ",
+                );
+                qb.push_bind(facility.as_uuid());
+                versions.extend(
+                    qb.build_query_as::<VersionRow>()
+                        .persistent(reuse(chunk.len()))
+                        .fetch_all(&mut *tx)
+                        .await?,
+                );
             }
-            outcomes
+            // CROSS JOIN keeps k the outer loop on SQLite, which otherwise may scan all the
+            // facility's records for a long k; PostgreSQL plans it as any inner join.
+            let mut stored: Vec<StoredRow> = Vec::new();
+            for chunk in batch.groups.chunks(GROUPS_PER_LOOKUP) {
+                let mut qb = sqlx::QueryBuilder::new("WITH k(p, g) AS (");
+                qb.push_values(chunk, |mut b, g| {
+                    b.push_bind(g.person.as_uuid()).push_bind(g.group);
+                });
+                qb.push(
+                    ") SELECT r.person_id, r.source_group, r.source_key, r.record_id, \
+                     r.content_hash, r.version, r.deleted_at, r.resource_type, r.category, \
+                     r.code_system, r.code, r.display, r.effective_on, r.sensitive, r.resource \
+                     FROM k CROSS JOIN records r WHERE r.person_id = k.p \
+                     AND r.source_group = k.g AND r.facility_id = ",
+                );
+                qb.push_bind(facility.as_uuid());
+                stored.extend(
+                    qb.build_query_as::<StoredRow>()
+                        .persistent(reuse(chunk.len()))
+                        .fetch_all(&mut *tx)
+                        .await?,
+                );
+            }
+            drop(timed);
+            batch.load_versions(versions, sqlite);
+            batch.load_records(stored);
+            batch.apply(writes, now, sqlite)?;
+            if batch.writes_anything() {
+                encodable(sqlite, now)?;
+            }
+
+            let upserts: Vec<(&GroupState<'_>, OffsetDateTime)> = batch
+                .groups
+                .iter()
+                .filter_map(|g| g.upsert.map(|t| (g, t)))
+                .collect();
+            for chunk in upserts.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO group_versions (person_id, facility_id, source_group, source_time) ",
+                );
+                qb.push_values(chunk, |mut b, &(g, t)| {
+                    b.push_bind(g.person.as_uuid())
+                        .push_bind(facility.as_uuid())
+                        .push_bind(g.group)
+                        .push_bind(t);
+                });
+                qb.push(
+                    " ON CONFLICT (person_id, facility_id, source_group) \
+                     DO UPDATE SET source_time = excluded.source_time",
+                );
+                qb.build().persistent(reuse(chunk.len())).execute(&mut *tx).await?;
+            }
+
+            for chunk in batch.rows(Fate::Inserted).chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO records (person_id, record_id, facility_id, source_group, \
+                     source_key, resource_type, category, code_system, code, display, \
+                     effective_on, sensitive, resource, content_hash, version, received_at, \
+                     updated_at, deleted_at) ",
+                );
+                qb.push_values(chunk, |mut b, &(g, key, s)| {
+                    let c = &s.content;
+                    b.push_bind(g.person.as_uuid())
+                        .push_bind(s.record_id)
+                        .push_bind(facility.as_uuid())
+                        .push_bind(g.group)
+                        .push_bind(key)
+                        .push_bind(c.resource_type())
+                        .push_bind(c.category())
+                        .push_bind(c.code_system())
+                        .push_bind(c.code())
+                        .push_bind(c.display())
+                        .push_bind(c.effective_on())
+                        .push_bind(c.sensitive())
+                        .push_bind(c.resource())
+                        .push_bind(s.hash.as_str())
+                        .push_bind(s.version)
+                        .push_bind(now)
+                        .push_bind(now)
+                        .push_bind(s.deleted_at);
+                });
+                qb.build()
+                    .persistent(reuse(chunk.len()))
+                    .execute(&mut *tx)
+                    .await
+                    .map_err(crate::duplicate_as("record source key"))?;
+            }
+
+            for chunk in batch.history.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO record_history (person_id, record_id, version, resource, \
+                     content_hash, superseded_at) ",
+                );
+                qb.push_values(chunk, |mut b, h| {
+                    b.push_bind(h.person.as_uuid())
+                        .push_bind(h.record_id)
+                        .push_bind(h.version)
+                        .push_bind(h.content.resource())
+                        .push_bind(h.hash.as_str())
+                        .push_bind(now);
+                });
+                qb.build().persistent(reuse(chunk.len())).execute(&mut *tx).await?;
+            }
+
+            for chunk in batch.rows(Fate::Rewritten).chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new("UPDATE records SET updated_at = ");
+                qb.push_bind(now);
+                qb.push(
+                    ", resource_type = k.column3, category = k.column4, code_system = k.column5, \
+                     code = k.column6, display = k.column7, effective_on = k.column8, \
+                     sensitive = k.column9, resource = k.column10, content_hash = k.column11, \
+                     version = k.column12, deleted_at = k.column13 FROM (",
+                );
+                qb.push_values(chunk, |mut b, &(g, _, s)| {
+                    let c = &s.content;
+                    b.push_bind(g.person.as_uuid())
+                        .push_bind(s.record_id)
+                        .push_bind(c.resource_type())
+                        .push_bind(c.category())
+                        .push_bind(c.code_system())
+                        .push_bind(c.code())
+                        .push_bind(c.display())
+                        .push_bind(c.effective_on())
+                        .push_bind(c.sensitive())
+                        .push_bind(c.resource())
+                        .push_bind(s.hash.as_str())
+                        .push_bind(s.version)
+                        .push_bind(s.deleted_at);
+                });
+                qb.push(
+                    ") AS k WHERE records.person_id = k.column1 AND records.record_id = k.column2",
+                );
+                qb.build().persistent(reuse(chunk.len())).execute(&mut *tx).await?;
+            }
+
+            for chunk in batch.rows(Fate::Deleted).chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new("UPDATE records SET deleted_at = ");
+                qb.push_bind(now);
+                qb.push(", updated_at = ");
+                qb.push_bind(now);
+                qb.push(" FROM (");
+                qb.push_values(chunk, |mut b, &(g, _, s)| {
+                    b.push_bind(g.person.as_uuid()).push_bind(s.record_id);
+                });
+                qb.push(
+                    ") AS k WHERE records.person_id = k.column1 AND records.record_id = k.column2",
+                );
+                qb.build().persistent(reuse(chunk.len())).execute(&mut *tx).await?;
+            }
+
+            for chunk in batch.provisions.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO provisions (person_id, provision_id, facility_id, channel, \
+                     source_group, source_name, payload_hash, accepted, replaced, deleted, \
+                     received_at) ",
+                );
+                qb.push_values(chunk, |mut b, p| {
+                    b.push_bind(p.person.as_uuid())
+                        .push_bind(p.id)
+                        .push_bind(facility.as_uuid())
+                        .push_bind(p.provision.channel)
+                        .push_bind(p.group)
+                        .push_bind(p.provision.source_name.as_deref())
+                        .push_bind(p.provision.payload_hash.as_str())
+                        .push_bind(i64::from(p.outcome.accepted))
+                        .push_bind(i64::from(p.outcome.replaced))
+                        .push_bind(i64::from(p.outcome.deleted))
+                        .push_bind(now);
+                });
+                qb.build().persistent(reuse(chunk.len())).execute(&mut *tx).await?;
+            }
+            std::mem::take(&mut batch.outcomes)
         })
     }
 
@@ -600,31 +1064,6 @@ impl Store {
     }
 }
 
-/// Log a provision inside the caller's transaction.
-macro_rules! insert_provision {
-    ($tx:expr, $person:expr, $facility:expr, $group:expr, $p:expr, $o:expr, $now:expr) => {{
-        sqlx::query(
-            "INSERT INTO provisions (person_id, provision_id, facility_id, channel, source_group, \
-             source_name, payload_hash, accepted, replaced, deleted, received_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-        )
-        .bind($person.as_uuid())
-        .bind(Uuid::now_v7())
-        .bind($facility.as_uuid())
-        .bind($p.channel)
-        .bind($group)
-        .bind($p.source_name.as_deref())
-        .bind(&$p.payload_hash)
-        .bind(i64::from($o.accepted))
-        .bind(i64::from($o.replaced))
-        .bind(i64::from($o.deleted))
-        .bind($now)
-        .execute(&mut *$tx)
-        .await?;
-    }};
-}
-use insert_provision;
-
 const RECORDS_OF_ALL: &str = "SELECT person_id, record_id, facility_id, source_group, source_key, \
      resource_type, category, code_system, code, display, effective_on, sensitive, resource, \
      content_hash, version, received_at, updated_at, deleted_at FROM records \
@@ -633,11 +1072,6 @@ const RECORDS_OF_LIVE: &str = "SELECT person_id, record_id, facility_id, source_
      resource_type, category, code_system, code, display, effective_on, sensitive, resource, \
      content_hash, version, received_at, updated_at, deleted_at FROM records \
      WHERE person_id = $1 AND deleted_at IS NULL ORDER BY effective_on, received_at, source_key";
-const GROUP_LIVE: &str = "SELECT person_id, record_id, facility_id, source_group, source_key, \
-     resource_type, category, code_system, code, display, effective_on, sensitive, resource, \
-     content_hash, version, received_at, updated_at, deleted_at FROM records \
-     WHERE person_id = $1 AND facility_id = $2 AND source_group = $3 AND deleted_at IS NULL \
-     ORDER BY source_key";
 const QUARANTINE_LIST: &str = "SELECT quarantine_id, facility_id, channel, source_name, payload, \
      payload_hash, reason_code, reason_detail, status, attempts, received_at, updated_at \
      FROM quarantine WHERE ($1 IS NULL OR facility_id = $1) AND ($2 IS NULL OR status = $2) \
