@@ -362,8 +362,22 @@ impl App {
     ) -> Result<Vec<IngestReport>, AppError> {
         let now = OffsetDateTime::now_utc();
         let mut reports = vec![IngestReport::default(); files.len()];
-        let mut persons: std::collections::HashMap<String, Option<PersonId>> =
-            std::collections::HashMap::new();
+        // Every patient of the batch in one lookup (file names carry the patient ID).
+        let ids: Vec<String> = {
+            let mut ids: Vec<String> = files
+                .iter()
+                .filter_map(|(n, _)| renkei_hl7::ssmix2::FileName::parse(n.trim()).ok())
+                .map(|n| n.patient_id().to_owned())
+                .collect();
+            ids.sort();
+            ids.dedup();
+            ids
+        };
+        let known = self.store.persons_by_local_ids(facility.id, &ids).await?;
+        let mut persons: std::collections::HashMap<String, Option<PersonId>> = ids
+            .iter()
+            .map(|id| (id.clone(), known.get(id).copied()))
+            .collect();
         let mut writes = Vec::new();
         let mut owner = Vec::new();
         for (i, (name, bytes)) in files.iter().enumerate() {

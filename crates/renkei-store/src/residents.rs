@@ -156,6 +156,33 @@ impl Store {
         Ok(id.map(PersonId::from_uuid))
     }
 
+    /// The persons several local patient IDs of one facility are linked to (IDs not linked are
+    /// absent from the answer). One query per 500 IDs.
+    pub async fn persons_by_local_ids(
+        &self,
+        facility: FacilityId,
+        local_ids: &[String],
+    ) -> Result<std::collections::HashMap<String, PersonId>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in local_ids.chunks(500) {
+            let rows: Vec<(String, Uuid)> = with_pool!(self, pool => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT local_id, person_id FROM local_patients WHERE facility_id = ",
+                );
+                qb.push_bind(facility.as_uuid());
+                qb.push(" AND local_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(id.as_str());
+                }
+                sep.push_unseparated(")");
+                qb.build_query_as().fetch_all(pool).await?
+            });
+            out.extend(rows.into_iter().map(|(l, p)| (l, PersonId::from_uuid(p))));
+        }
+        Ok(out)
+    }
+
     pub async fn local_patients(&self, person: PersonId) -> Result<Vec<LocalPatient>> {
         let rows: Vec<LocalPatientRow> = with_pool!(self, pool => {
             sqlx::query_as(
