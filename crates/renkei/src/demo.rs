@@ -262,13 +262,22 @@ async fn seed(app: &App, seed: u64, residents: usize) -> Result<Vec<DemoAccount>
     );
     let mut summary = renkei_domain::GroupOutcome::default();
     let mut held = 0usize;
-    for f in &history.ssmix2 {
-        let facility = &facilities
-            .get(f.facility)
+    // The files come sorted by facility and time: batches of one facility's files, as an
+    // import would send them.
+    for run in history.ssmix2.chunk_by(|a, b| a.facility == b.facility) {
+        let facility = facilities
+            .get(run.first().map(|f| f.facility).unwrap_or(usize::MAX))
             .context("demo file refers to no facility")?;
-        let r = app.ingest_ssmix2(facility, &f.file_name, &f.bytes).await?;
-        summary.add(r.outcome);
-        held += usize::from(r.quarantined.is_some());
+        for chunk in run.chunks(500) {
+            let batch: Vec<(&str, &[u8])> = chunk
+                .iter()
+                .map(|f| (f.file_name.as_str(), f.bytes.as_slice()))
+                .collect();
+            for r in app.ingest_ssmix2_batch(facility, &batch).await? {
+                summary.add(r.outcome);
+                held += usize::from(r.quarantined.is_some());
+            }
+        }
     }
     for f in &history.fhir {
         let facility = &facilities
