@@ -108,6 +108,18 @@ impl Net {
         (status, headers, String::from_utf8_lossy(&body).into_owned())
     }
 
+    /// A new TOTP-enrolled user, signed in: the cookie header value and the CSRF token.
+    async fn signed_in(
+        &self,
+        facility: &str,
+        login: &str,
+        profession: Profession,
+        roles: &[Role],
+    ) -> (String, String) {
+        let a = self.user(facility, login, profession, roles, true).await;
+        self.login(&a).await
+    }
+
     /// Sign in through the API; returns the cookie header value and the CSRF token.
     async fn login(&self, a: &Account) -> (String, String) {
         let code = a.totp.as_deref().map(code).unwrap_or_default();
@@ -260,16 +272,9 @@ async fn pages_carry_a_strict_content_security_policy() {
 #[tokio::test]
 async fn a_form_without_the_csrf_token_is_refused_and_writes_nothing() {
     let n = net(None).await;
-    let a = n
-        .user(
-            "1410000010",
-            "clerk",
-            Profession::Clerk,
-            &[Role::Clerk],
-            true,
-        )
+    let (cookie, _csrf) = n
+        .signed_in("1410000010", "clerk", Profession::Clerk, &[Role::Clerk])
         .await;
-    let (cookie, _csrf) = n.login(&a).await;
     let before = n.audit_len().await;
     let (status, _, body) = n
         .send(form(
@@ -298,16 +303,9 @@ async fn a_form_without_the_csrf_token_is_refused_and_writes_nothing() {
 #[tokio::test]
 async fn an_idle_session_expires_with_a_clear_message() {
     let n = net(Some(time::Duration::milliseconds(300))).await;
-    let a = n
-        .user(
-            "1410000010",
-            "clerk",
-            Profession::Clerk,
-            &[Role::Clerk],
-            true,
-        )
+    let (cookie, _) = n
+        .signed_in("1410000010", "clerk", Profession::Clerk, &[Role::Clerk])
         .await;
-    let (cookie, _) = n.login(&a).await;
     let (status, _, _) = n.send(get("/home", Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK);
     tokio::time::sleep(std::time::Duration::from_millis(400)).await;
@@ -324,16 +322,9 @@ async fn an_idle_session_expires_with_a_clear_message() {
 #[tokio::test]
 async fn registration_by_api_and_duplicate_local_id() {
     let n = net(None).await;
-    let a = n
-        .user(
-            "1410000010",
-            "clerk",
-            Profession::Clerk,
-            &[Role::Clerk],
-            true,
-        )
+    let (cookie, csrf) = n
+        .signed_in("1410000010", "clerk", Profession::Clerk, &[Role::Clerk])
         .await;
-    let (cookie, csrf) = n.login(&a).await;
     let (status, _, body) = n
         .send(json_req(
             Method::POST,
@@ -433,16 +424,9 @@ async fn reading_a_resident_writes_exactly_one_audit_entry_allowed_or_denied() {
     );
 
     // A clerk at a facility with no care relationship is refused, and that is logged once too.
-    let other = n
-        .user(
-            "1410001018",
-            "clerk2",
-            Profession::Clerk,
-            &[Role::Clerk],
-            true,
-        )
+    let (cookie2, _) = n
+        .signed_in("1410001018", "clerk2", Profession::Clerk, &[Role::Clerk])
         .await;
-    let (cookie2, _) = n.login(&other).await;
     let before = n.audit_len().await;
     let (status, _, body) = n
         .send(get(&format!("/api/v1/residents/{person}"), Some(&cookie2)))
@@ -466,16 +450,9 @@ async fn reading_a_resident_writes_exactly_one_audit_entry_allowed_or_denied() {
 #[tokio::test]
 async fn withdrawal_by_api_is_refused_the_second_time() {
     let n = net(None).await;
-    let a = n
-        .user(
-            "1410000010",
-            "clerk",
-            Profession::Clerk,
-            &[Role::Clerk],
-            true,
-        )
+    let (cookie, csrf) = n
+        .signed_in("1410000010", "clerk", Profession::Clerk, &[Role::Clerk])
         .await;
-    let (cookie, csrf) = n.login(&a).await;
     let (_, _, body) = n
         .send(json_req(
             Method::POST,
@@ -625,16 +602,14 @@ async fn facility_admins_add_users_and_clinicians_cannot() {
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 
-    let doc = n
-        .user(
+    let (cookie, _) = n
+        .signed_in(
             "1410000010",
             "dr.x",
             Profession::Physician,
             &[Role::Clinical],
-            true,
         )
         .await;
-    let (cookie, _) = n.login(&doc).await;
     let (status, _, body) = n.send(get("/admin/users", Some(&cookie))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
     assert!(body.contains("権限がありません"));
@@ -643,16 +618,14 @@ async fn facility_admins_add_users_and_clinicians_cannot() {
 #[tokio::test]
 async fn the_office_adds_facilities_and_a_bad_code_is_explained() {
     let n = net(None).await;
-    let office = n
-        .user(
+    let (cookie, csrf) = n
+        .signed_in(
             "1410000010",
             "office",
             Profession::Clerk,
             &[Role::NetworkOffice],
-            true,
         )
         .await;
-    let (cookie, csrf) = n.login(&office).await;
     let (status, _, page) = n
         .send(form(
             "/admin/facilities",
@@ -836,16 +809,9 @@ async fn a_facility_admin_cannot_reset_a_network_office_account() {
 #[tokio::test]
 async fn malformed_json_gets_a_typed_error_without_echoing_the_input() {
     let n = net(None).await;
-    let a = n
-        .user(
-            "1410000010",
-            "clerk",
-            Profession::Clerk,
-            &[Role::Clerk],
-            true,
-        )
+    let (cookie, csrf) = n
+        .signed_in("1410000010", "clerk", Profession::Clerk, &[Role::Clerk])
         .await;
-    let (cookie, csrf) = n.login(&a).await;
     let (status, _, body) = n
         .send(json_req(
             Method::POST,
@@ -934,16 +900,14 @@ async fn facility_admins_see_their_quarantine_and_clinicians_do_not() {
         page.contains("bad-file-name") && page.contains("SS-MIX2 のファイル名"),
         "{page}"
     );
-    let doc = n
-        .user(
+    let (cookie, _) = n
+        .signed_in(
             "1410000010",
             "dr.q",
             Profession::Physician,
             &[Role::Clinical],
-            true,
         )
         .await;
-    let (cookie, _) = n.login(&doc).await;
     let (status, _, _) = n.send(get("/admin/quarantine", Some(&cookie))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }

@@ -9,16 +9,9 @@ use renkei_store::NewProvision;
 /// A resident registered at the hospital with an allergy, a medicine, two lab results and a
 /// diagnosis from the hospital.
 async fn patient(n: &Net) -> PersonId {
-    let clerk = n
-        .user(
-            "1410000010",
-            "clerk",
-            Profession::Clerk,
-            &[Role::Clerk],
-            true,
-        )
+    let (cookie, csrf) = n
+        .signed_in("1410000010", "clerk", Profession::Clerk, &[Role::Clerk])
         .await;
-    let (cookie, csrf) = n.login(&clerk).await;
     let (_, _, body) = n
         .send(json_req(
             Method::POST,
@@ -133,16 +126,14 @@ async fn last_entries(n: &Net, after: i64) -> Vec<renkei_domain::AuditEntry> {
 async fn a_physician_with_a_care_relationship_sees_the_summary_and_one_entry_is_written() {
     let n = net(None).await;
     let person = patient(&n).await;
-    let doc = n
-        .user(
+    let (cookie, _) = n
+        .signed_in(
             "1410000010",
             "dr.a",
             Profession::Physician,
             &[Role::Clinical],
-            true,
         )
         .await;
-    let (cookie, _) = n.login(&doc).await;
     let before = n.audit_len().await;
     let (status, _, page) = n
         .send(get(&format!("/patients/{person}"), Some(&cookie)))
@@ -183,16 +174,14 @@ async fn a_care_worker_does_not_receive_what_the_matrix_hides() {
     let n = net(None).await;
     let person = patient(&n).await;
     // A care worker at the hospital itself (the kind allows labs; the profession does not).
-    let cw = n
-        .user(
+    let (cookie, _) = n
+        .signed_in(
             "1410000010",
             "cw.b",
             Profession::CareWorker,
             &[Role::Clinical],
-            true,
         )
         .await;
-    let (cookie, _) = n.login(&cw).await;
     let (status, _, page) = n
         .send(get(&format!("/patients/{person}"), Some(&cookie)))
         .await;
@@ -227,16 +216,14 @@ async fn a_care_worker_does_not_receive_what_the_matrix_hides() {
 async fn an_unrelated_facility_sees_nothing_until_it_breaks_the_glass() {
     let n = net(None).await;
     let person = patient(&n).await;
-    let doc = n
-        .user(
+    let (cookie, csrf) = n
+        .signed_in(
             "1410001018",
             "dr.c",
             Profession::Physician,
             &[Role::Clinical],
-            true,
         )
         .await;
-    let (cookie, csrf) = n.login(&doc).await;
     let before = n.audit_len().await;
     let (status, _, page) = n
         .send(get(&format!("/patients/{person}"), Some(&cookie)))
@@ -305,16 +292,9 @@ async fn after_withdrawal_nobody_sees_anything() {
     let n = net(None).await;
     let person = patient(&n).await;
     let consent = n.app.store.consents(person).await.unwrap()[0].id;
-    let clerk = n
-        .user(
-            "1410000010",
-            "clerk2",
-            Profession::Clerk,
-            &[Role::Clerk],
-            true,
-        )
+    let (cc, csrf) = n
+        .signed_in("1410000010", "clerk2", Profession::Clerk, &[Role::Clerk])
         .await;
-    let (cc, csrf) = n.login(&clerk).await;
     let (status, _, _) = n
         .send(json_req(
             Method::POST,
@@ -325,16 +305,14 @@ async fn after_withdrawal_nobody_sees_anything() {
         ))
         .await;
     assert_eq!(status, StatusCode::NO_CONTENT);
-    let doc = n
-        .user(
+    let (cookie, csrf) = n
+        .signed_in(
             "1410000010",
             "dr.d",
             Profession::Physician,
             &[Role::Clinical],
-            true,
         )
         .await;
-    let (cookie, csrf) = n.login(&doc).await;
     let before = n.audit_len().await;
     let (status, _, body) = n
         .send(get(
@@ -369,16 +347,14 @@ async fn after_withdrawal_nobody_sees_anything() {
 async fn search_and_the_json_api_follow_the_same_rules_and_are_audited() {
     let n = net(None).await;
     let person = patient(&n).await;
-    let doc = n
-        .user(
+    let (cookie, _) = n
+        .signed_in(
             "1410000010",
             "dr.e",
             Profession::Physician,
             &[Role::Clinical],
-            true,
         )
         .await;
-    let (cookie, _) = n.login(&doc).await;
     let before = n.audit_len().await;
     let (status, _, body) = n
         .send(get(
@@ -425,16 +401,14 @@ async fn search_and_the_json_api_follow_the_same_rules_and_are_audited() {
         ))
         .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
-    let office = n
-        .user(
+    let (oc, _) = n
+        .signed_in(
             "1410000010",
             "office",
             Profession::Clerk,
             &[Role::NetworkOffice],
-            true,
         )
         .await;
-    let (oc, _) = n.login(&office).await;
     let (status, _, body) = n
         .send(get(&format!("/api/v1/audit?person={person}"), Some(&oc)))
         .await;
@@ -450,16 +424,14 @@ async fn search_and_the_json_api_follow_the_same_rules_and_are_audited() {
 async fn an_emergency_search_finds_a_stranger_but_shows_nothing_before_the_grant() {
     let n = net(None).await;
     let person = patient(&n).await;
-    let doc = n
-        .user(
+    let (cookie, csrf) = n
+        .signed_in(
             "1410001018",
             "er.f",
             Profession::Physician,
             &[Role::Clinical],
-            true,
         )
         .await;
-    let (cookie, csrf) = n.login(&doc).await;
     let (status, _, body) = n
         .send(get("/api/v1/persons?q=%E3%82%B7%E3%82%B1%E3%83%B3%20%E3%83%8F%E3%83%8A%E3%82%B3&birth_date=1940-01-02", Some(&cookie)))
         .await;
@@ -469,16 +441,14 @@ async fn an_emergency_search_finds_a_stranger_but_shows_nothing_before_the_grant
     assert!(hits[0]["person"]["name_kanji"].is_null() && hits[0]["person"]["address"].is_null());
     assert!(!body.contains("試験"), "no kanji name before the grant");
     // A facility that already cares for the person does not break the glass.
-    let own = n
-        .user(
+    let (oc, ocsrf) = n
+        .signed_in(
             "1410000010",
             "dr.g",
             Profession::Physician,
             &[Role::Clinical],
-            true,
         )
         .await;
-    let (oc, ocsrf) = n.login(&own).await;
     let (status, _, _) = n
         .send(json_req(
             Method::POST,
@@ -504,29 +474,20 @@ async fn an_emergency_search_finds_a_stranger_but_shows_nothing_before_the_grant
 #[tokio::test]
 async fn the_review_queue_page_is_for_clerks_and_the_office() {
     let n = net(None).await;
-    let clerk = n
-        .user(
-            "1410000010",
-            "clerk9",
-            Profession::Clerk,
-            &[Role::Clerk],
-            true,
-        )
+    let (cookie, _) = n
+        .signed_in("1410000010", "clerk9", Profession::Clerk, &[Role::Clerk])
         .await;
-    let (cookie, _) = n.login(&clerk).await;
     let (status, _, page) = n.send(get("/office/mpi", Some(&cookie))).await;
     assert_eq!(status, StatusCode::OK);
     assert!(page.contains("id=\"queue-empty\""));
-    let doc = n
-        .user(
+    let (dc, _) = n
+        .signed_in(
             "1410000010",
             "dr.m",
             Profession::Physician,
             &[Role::Clinical],
-            true,
         )
         .await;
-    let (dc, _) = n.login(&doc).await;
     let (status, _, _) = n.send(get("/office/mpi", Some(&dc))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
