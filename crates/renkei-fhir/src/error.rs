@@ -118,6 +118,12 @@ pub enum FhirError {
     ClinsMedicationCode { path: String },
     #[error("{path}: 一般名処方 code {} is not in the loaded MHLW 一般名処方マスタ", code.as_deref().unwrap_or("(unreadable)"))]
     ClinsMedicationCodeUnknown { path: String, code: Option<String> },
+    #[error("{path}.data: the attached file is not valid base64")]
+    AttachmentData { path: String },
+    #[error(
+        "{path}: the attached image is labelled or looks like a JPEG or PNG but cannot be read, so its metadata (EXIF, GPS) cannot be removed"
+    )]
+    AttachmentImage { path: String },
 }
 
 /// Why JSON is not FHIR.
@@ -273,6 +279,8 @@ impl FhirError {
             Self::ClinsConditionCode { .. } => "clins-condition-code",
             Self::ClinsMedicationCode { .. } => "clins-medication-code",
             Self::ClinsMedicationCodeUnknown { .. } => "clins-medication-code-unknown",
+            Self::AttachmentData { .. } => "attachment-data-not-base64",
+            Self::AttachmentImage { .. } => "attachment-image-unreadable",
         }
     }
 
@@ -310,6 +318,10 @@ impl FhirError {
             Self::ClinsMedicationCode { .. } => "JP-CLINS R3010",
             Self::ClinsMedicationCodeUnknown { .. } => {
                 "JP-CLINS JP_MedicationRequest_eCS binding to the MHLW 一般名処方マスタ"
+            }
+            Self::AttachmentData { .. } => "FHIR R4 base64Binary (Attachment.data, Binary.data)",
+            Self::AttachmentImage { .. } => {
+                "Renkei: photo metadata (EXIF, GPS) is removed before storage"
             }
         }
     }
@@ -390,6 +402,12 @@ impl FhirError {
             Self::ClinsMedicationCodeUnknown { path, code } => format!(
                 "{path}: 一般名処方コード {} は一般名処方マスタにありません。",
                 code.as_deref().unwrap_or("(読み取れません)")
+            ),
+            Self::AttachmentData { path } => {
+                format!("{path}: 添付ファイルのデータ（data）がBase64として読み取れません。")
+            }
+            Self::AttachmentImage { path } => format!(
+                "{path}: 添付画像（JPEG・PNG）を読み取れないため、撮影位置などのメタデータを除去できません。JPEGまたはPNGとして保存し直して送信してください。"
             ),
         }
     }

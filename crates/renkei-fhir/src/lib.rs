@@ -15,6 +15,10 @@
 //! input gets a [`FhirError`] that names the rule it breaks, in English and Japanese, without
 //! any patient data.
 //!
+//! Photos attached to documents (JPEG, PNG) lose their metadata — EXIF with GPS, XMP, text
+//! chunks — before any record is made (module [`attachment`], which also finds the files of a
+//! stored record for the viewer).
+//!
 //! Layout: `parse` (the three shapes and the order of checks), `clins` (rules and system
 //! URLs), `lab_codes` (the CLINS lab code set, data in `data/clins-lab-codes.tsv`), `patient`
 //! (PatientInfo and patient references), `records` (category, code, date, key, sensitivity),
@@ -26,6 +30,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod attachment;
 pub mod clins;
 mod error;
 mod json;

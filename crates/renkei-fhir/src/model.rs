@@ -101,7 +101,8 @@ impl PatientInfo {
 pub struct ExtractedRecord {
     /// The FHIR type of `resource` (`Bundle` for a whole document).
     pub resource_type: String,
-    /// The resource exactly as sent (a document's whole Bundle). References inside it are left
+    /// The resource as sent (a document's whole Bundle), except that attached photos (JPEG,
+    /// PNG) have lost their metadata (see [`crate::attachment`]). References inside it are left
     /// as the facility wrote them.
     pub resource: serde_json::Value,
     pub category: AccessCategory,

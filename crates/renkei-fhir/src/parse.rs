@@ -116,7 +116,7 @@ pub(crate) fn parse(
     }
     // A UTF-8 byte order mark is common in files exported on Windows; it is not JSON.
     let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let root: Value = serde_json::from_slice(text).map_err(|e| FhirError::InvalidJson {
+    let mut root: Value = serde_json::from_slice(text).map_err(|e| FhirError::InvalidJson {
         line: e.line(),
         column: e.column(),
     })?;
@@ -125,6 +125,10 @@ pub(crate) fn parse(
             what: NotFhirReason::NotAnObject,
         });
     }
+    // Photos lose their metadata before any record is taken from the payload, so that it never
+    // reaches storage. A file that cannot be read is reported after the facility and patient
+    // checks, like every content rule.
+    let files = crate::attachment::sanitize(&mut root);
     let rt = resource_type(&root).ok_or(FhirError::NotFhir {
         what: NotFhirReason::NoResourceType,
     })?;
@@ -145,6 +149,7 @@ pub(crate) fn parse(
     } else {
         single(&root, rt, &ctx)?
     };
+    files?;
     let (records, skipped) = collected.finish();
     Ok(Submission {
         kind,

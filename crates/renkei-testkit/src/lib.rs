@@ -14,12 +14,14 @@
 //!
 //! [`clinical::clinical_history`] adds what the facilities' systems would send about those
 //! residents (SS-MIX2 files and JP-CLINS FHIR documents), and [`clinical::bench_messages`] a
-//! message mix for the ingest benchmark.
+//! message mix for the ingest benchmark. [`attachments`] makes the files some documents carry
+//! (a placeholder wound photo, a one-page PDF) and, for tests, a photo with a GPS position.
 //!
 //! All names are random combinations of common surnames and given names; none is meant to be a
 //! real person, and the facility codes use district number 00.
 #![forbid(unsafe_code)]
 
+pub mod attachments;
 pub mod clinical;
 mod layout;
 mod names;

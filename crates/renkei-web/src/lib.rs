@@ -48,20 +48,21 @@ impl AppState {
 const INGEST_LIMIT: usize = 64 * 1024 * 1024;
 
 /// Content-Security-Policy: only our own scripts and styles, no inline script, no framing.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
+/// Two handlers set their own instead: the document page adds `frame-src 'self'` for the PDFs
+/// it frames, and an attached file is served sandboxed, framable by this site only.
+pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; \
      connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 
 async fn security_headers(mut res: Response) -> Response {
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
+    h.entry(header::CONTENT_SECURITY_POLICY)
+        .or_insert(HeaderValue::from_static(CSP));
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,
         HeaderValue::from_static("nosniff"),
     );
-    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.entry(header::X_FRAME_OPTIONS)
+        .or_insert(HeaderValue::from_static("DENY"));
     h.insert(
         header::REFERRER_POLICY,
         HeaderValue::from_static("no-referrer"),
@@ -129,6 +130,10 @@ pub fn router(state: AppState) -> Router {
         .route("/patients/{id}/timeline", get(viewer::timeline))
         .route("/patients/{id}/labs", get(viewer::labs))
         .route("/patients/{id}/documents/{record}", get(viewer::document))
+        .route(
+            "/patients/{id}/documents/{record}/attachments/{n}",
+            get(viewer::attachment),
+        )
         .route("/me/accesses", get(viewer::my_accesses))
         .route("/office/access-report", get(viewer::access_report))
         .route("/office/break-glass", get(viewer::break_glass_list))

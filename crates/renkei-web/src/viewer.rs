@@ -7,9 +7,10 @@ use crate::views::*;
 use crate::{AppState, WebError};
 use axum::Form;
 use axum::extract::{Path, Query, State};
+use axum::http::{HeaderValue, header};
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use renkei_app::AppError;
-use renkei_app::view::{PersonQuery, TimelineFilter};
+use renkei_app::view::{AttachmentInfo, FileKind, PersonQuery, Presentation, TimelineFilter};
 use renkei_domain::authorize::Rule;
 use renkei_domain::consent::ConsentState;
 use renkei_domain::{AccessCategory, BreakGlassReason, PersonId};
@@ -284,7 +285,8 @@ pub(crate) async fn timeline(
                             title: e.title.clone(),
                             detail: e.detail.clone(),
                             facility: e.facility.clone(),
-                            is_document: e.category == AccessCategory::Documents,
+                            is_document: e.opens_as_document,
+                            attachments: e.attachments,
                         })
                         .collect(),
                 )
@@ -365,16 +367,125 @@ pub(crate) async fn document(
         Ok(v) => v,
         Err(page) => return Ok(page),
     };
-    Ok(render(&DocumentPage {
+    let file = |f: AttachmentInfo| {
+        let served = matches!(
+            f.presentation,
+            Presentation::Image | Presentation::Pdf | Presentation::Download
+        );
+        FileView {
+            number: f.index + 1,
+            href: served.then(|| {
+                format!(
+                    "/patients/{person}/documents/{record}/attachments/{}",
+                    f.index
+                )
+            }),
+            kind: match f.presentation {
+                Presentation::Image => "image",
+                Presentation::Pdf => "pdf",
+                Presentation::Download => "download",
+                Presentation::External => "external",
+                Presentation::Unavailable => "unavailable",
+            },
+            title: f
+                .title
+                .unwrap_or_else(|| format!("添付ファイル{}", f.index + 1)),
+            content_type: f.content_type.unwrap_or_default(),
+            size: f.size.map(size_ja).unwrap_or_default(),
+            url: f.url.unwrap_or_default(),
+        }
+    };
+    let mut res = render(&DocumentPage {
         nav: Nav::for_actor(&s.0.actor, &s.0.session.csrf_token),
         person_id: person.to_string(),
         title: d.title,
         date: d.date.to_string(),
         facility: d.facility,
         author: d.author,
-        sections: d.sections,
+        sections: d
+            .sections
+            .into_iter()
+            .map(|sec| SectionView {
+                title: sec.title,
+                text: sec.text,
+                files: sec.attachments.into_iter().map(file).collect(),
+            })
+            .collect(),
+        attachments: d.attachments.into_iter().map(file).collect(),
     })
-    .into_response())
+    .into_response();
+    // The page frames its PDFs, which come from this site only.
+    if let Ok(csp) = HeaderValue::from_str(&format!("{}; frame-src 'self'", crate::CSP)) {
+        res.headers_mut()
+            .insert(header::CONTENT_SECURITY_POLICY, csp);
+    }
+    Ok(res)
+}
+
+/// `12 KB`, `1.4 MB`.
+fn size_ja(bytes: usize) -> String {
+    match bytes {
+        b if b < 1024 => format!("{b} B"),
+        b if b < 1024 * 1024 => format!("{} KB", b.div_ceil(1024)),
+        b => format!("{:.1} MB", b as f64 / (1024.0 * 1024.0)),
+    }
+}
+
+/// 添付ファイル: one file of a document, for an `<img>`, a frame or a download. Refusals are
+/// plain statuses (403, 404), not the break-the-glass form: this address is loaded by the
+/// page, not opened by a person.
+pub(crate) async fn attachment(
+    State(state): State<AppState>,
+    s: Signed,
+    Path((id, record, n)): Path<(String, String, String)>,
+) -> Result<Response, WebError> {
+    let person = person_id(&id)?;
+    let record = uuid::Uuid::parse_str(&record)
+        .map_err(|_| WebError::App(AppError::NotFound("attachment")))?;
+    let n: usize = n
+        .parse()
+        .map_err(|_| WebError::App(AppError::NotFound("attachment")))?;
+    let f = state.app.attachment(&s.0.actor, person, record, n).await?;
+    let (content_type, disposition, csp, framing) = match f.inline {
+        // Shown in the document page; `sandbox` puts anything active in a file (PDF scripts,
+        // forms) in an origin of its own. A PDF gets nothing more: browsers draw PDFs with
+        // their own viewer page, which a `default-src` would break.
+        Some(FileKind::Pdf) => (
+            FileKind::Pdf.mime(),
+            format!("inline; filename=\"{}\"", f.file_name),
+            "sandbox; frame-ancestors 'self'",
+            "SAMEORIGIN",
+        ),
+        Some(kind) => (
+            kind.mime(),
+            format!("inline; filename=\"{}\"", f.file_name),
+            "sandbox; default-src 'none'; img-src 'self'; frame-ancestors 'self'",
+            "SAMEORIGIN",
+        ),
+        None => (
+            FileKind::Other.mime(),
+            format!("attachment; filename=\"{}\"", f.file_name),
+            "sandbox; default-src 'none'; frame-ancestors 'none'",
+            "DENY",
+        ),
+    };
+    let mut res = f.bytes.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&disposition) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(csp),
+    );
+    h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static(framing));
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(res)
 }
 
 fn lines(ls: Vec<renkei_app::view::AccessLine>) -> Vec<AccessRow> {

@@ -437,6 +437,8 @@ pub(crate) struct EntryView {
     pub detail: Option<String>,
     pub facility: String,
     pub is_document: bool,
+    /// How many files the record carries (添付ファイル).
+    pub attachments: usize,
 }
 
 #[derive(Template)]
@@ -488,7 +490,31 @@ pub(crate) struct DocumentPage {
     pub date: String,
     pub facility: String,
     pub author: Option<String>,
-    pub sections: Vec<(String, String)>,
+    pub sections: Vec<SectionView>,
+    /// Files no section names.
+    pub attachments: Vec<FileView>,
+}
+
+pub(crate) struct SectionView {
+    pub title: String,
+    pub text: String,
+    pub files: Vec<FileView>,
+}
+
+/// One attached file on a document page.
+pub(crate) struct FileView {
+    /// The number shown (from 1).
+    pub number: usize,
+    /// Its address (`/patients/{id}/documents/{record}/attachments/{n}`), for an `<img>`, a
+    /// frame or a download link; `None` when the record does not carry it.
+    pub href: Option<String>,
+    /// `image`, `pdf`, `download`, `external` or `unavailable`.
+    pub kind: &'static str,
+    pub title: String,
+    pub content_type: String,
+    pub size: String,
+    /// Where a file kept outside the record is (shown as text, never fetched or linked).
+    pub url: String,
 }
 
 /// One row of an access list: when, facility, user, profession, action, items, method, outcome.

@@ -1,5 +1,6 @@
 //! Finding a patient, break-the-glass (緊急時アクセス), documents, and access reports.
 
+use super::attachments::{self, AttachmentInfo, DOCUMENT_CATEGORIES, find_record};
 use super::read::{concept, s};
 use super::record_date;
 use crate::{Actor, App, AppError};
@@ -30,15 +31,28 @@ pub struct PersonQuery {
     pub birth_date: Option<time::Date>,
 }
 
-/// A rendered document (紹介状・退院時サマリー・健診結果).
+/// A rendered document (紹介状・退院時サマリー・健診結果), or a report with its printed form.
 #[derive(Clone, Debug, Serialize)]
 pub struct DocumentView {
     pub title: String,
     pub date: time::Date,
     pub facility: String,
     pub author: Option<String>,
-    /// Section title and plain text (markup from the source is never rendered as HTML).
-    pub sections: Vec<(String, String)>,
+    /// In document order, subsections after their parent.
+    pub sections: Vec<DocumentSection>,
+    /// Files no section names (a DocumentReference or report sent alone, or a Bundle entry
+    /// outside the sections).
+    pub attachments: Vec<AttachmentInfo>,
+}
+
+/// One section of a document.
+#[derive(Clone, Debug, Serialize)]
+pub struct DocumentSection {
+    pub title: String,
+    /// Plain text: markup from the source is never rendered as HTML.
+    pub text: String,
+    /// The files of the resources this section names.
+    pub attachments: Vec<AttachmentInfo>,
 }
 
 /// One line of an access report (開示・本人への説明用).
@@ -242,7 +256,8 @@ impl App {
         Ok(grant)
     }
 
-    /// 文書: a referral letter, discharge summary or checkup report, as text by section.
+    /// 文書: a referral letter, discharge summary or checkup report, as text by section with
+    /// its files; or a report (DiagnosticReport, Media) that carries files.
     pub async fn document(
         &self,
         actor: &Actor,
@@ -255,24 +270,21 @@ impl App {
             .open_for_view(
                 actor,
                 person,
-                &[AccessCategory::Documents],
+                &DOCUMENT_CATEGORIES,
                 AuditAction::View,
-                &what,
+                &[&what],
                 now,
             )
             .await?;
-        let Some(r) = opened
-            .records
-            .iter()
-            .find(|r| r.id == record_id && r.input.category == AccessCategory::Documents)
-        else {
+        let Some(r) = find_record(&opened, record_id) else {
             // Not there, or not visible to this user: the same answer, and still one entry.
             self.audit_view(actor, person, &opened, AuditAction::View, vec![what], now)
                 .await?;
             return Err(AppError::NotFound("document"));
         };
         let res = &r.input.resource;
-        // A document Bundle: the Composition is its first entry.
+        // A document Bundle: the Composition is its first entry. A Composition may also come
+        // alone.
         let composition = res
             .get("entry")
             .and_then(|e| e.as_array())
@@ -281,9 +293,17 @@ impl App {
                     .map(|x| x.get("resource").unwrap_or(x))
                     .find(|x| s(x, &["resourceType"]) == Some("Composition"))
             })
-            .unwrap_or(res);
+            .or_else(|| (s(res, &["resourceType"]) == Some("Composition")).then_some(res));
+        // What names the document: the Composition, else the record's own resource.
+        let head = composition.unwrap_or(res);
+        let mut files = attachments::list(res);
         let mut sections = Vec::new();
-        fn walk(sec: &serde_json::Value, out: &mut Vec<(String, String)>) {
+        fn walk(
+            sec: &serde_json::Value,
+            path: &mut Vec<usize>,
+            files: &mut Vec<AttachmentInfo>,
+            out: &mut Vec<DocumentSection>,
+        ) {
             let title = s(sec, &["title"])
                 .map(str::to_owned)
                 .or_else(|| concept(sec.get("code")))
@@ -291,24 +311,37 @@ impl App {
             let text = s(sec, &["text", "div"])
                 .map(xhtml_to_text)
                 .unwrap_or_default();
-            if !title.is_empty() || !text.is_empty() {
-                out.push((title, text));
+            let (here, rest): (Vec<_>, Vec<_>) = std::mem::take(files)
+                .into_iter()
+                .partition(|f| f.section.as_deref() == Some(path.as_slice()));
+            *files = rest;
+            if !title.is_empty() || !text.is_empty() || !here.is_empty() {
+                out.push(DocumentSection {
+                    title,
+                    text,
+                    attachments: here,
+                });
             }
             if let Some(subs) = sec.get("section").and_then(|x| x.as_array()) {
-                for sub in subs {
-                    walk(sub, out);
+                for (i, sub) in subs.iter().enumerate() {
+                    path.push(i);
+                    walk(sub, path, files, out);
+                    path.pop();
                 }
             }
         }
-        if let Some(secs) = composition.get("section").and_then(|x| x.as_array()) {
-            for sec in secs {
-                walk(sec, &mut sections);
+        if let Some(secs) = composition
+            .and_then(|c| c.get("section"))
+            .and_then(|x| x.as_array())
+        {
+            for (i, sec) in secs.iter().enumerate() {
+                walk(sec, &mut vec![i], &mut files, &mut sections);
             }
         }
         let view = DocumentView {
-            title: s(composition, &["title"])
+            title: s(head, &["title"])
                 .map(str::to_owned)
-                .or_else(|| r.input.display.clone())
+                .or_else(|| attachments::record_title(r))
                 .unwrap_or_else(|| "文書".into()),
             date: record_date(r),
             facility: opened
@@ -316,8 +349,9 @@ impl App {
                 .get(&r.facility_id)
                 .cloned()
                 .unwrap_or_default(),
-            author: s(composition, &["author", "0", "display"]).map(str::to_owned),
+            author: s(head, &["author", "0", "display"]).map(str::to_owned),
             sections,
+            attachments: files,
         };
         self.audit_view(actor, person, &opened, AuditAction::View, vec![what], now)
             .await?;

@@ -1,14 +1,17 @@
-//! The clinician viewer (閲覧): patient search, summary, timeline, labs, documents and
-//! break-the-glass. Every function here that shows patient data calls `authorize()` for the
+//! The clinician viewer (閲覧): patient search, summary, timeline, labs, documents with their
+//! attached files, and break-the-glass. Every function here that shows patient data calls `authorize()` for the
 //! categories it shows, filters each record through `Authorized::permits_record`, and writes
 //! exactly one audit entry — allowed or denied.
 
 mod access;
+mod attachments;
 mod read;
 mod summary;
 mod timeline;
 
-pub use access::{AccessLine, DocumentView, PersonHit, PersonQuery};
+pub use access::{AccessLine, DocumentSection, DocumentView, PersonHit, PersonQuery};
+pub use attachments::{AttachmentFile, AttachmentInfo, Presentation};
+pub use renkei_fhir::attachment::FileKind;
 pub use summary::{
     AllergyItem, EncounterItem, FacilityShare, LabItem, MedicineItem, ProblemItem, Summary, Warning,
 };
@@ -69,22 +72,25 @@ impl App {
         }))
     }
 
-    /// Authorize, and on denial write the one audit entry and return the rule. On success the
-    /// caller shows what it opened and writes the one audit entry with [`App::audit_view`].
+    /// Authorize, and on denial write the one audit entry (its items: `what`) and return the
+    /// rule. On success the caller shows what it opened and writes the one audit entry with
+    /// [`App::audit_view`].
     pub(crate) async fn open_for_view(
         &self,
         actor: &Actor,
         person: PersonId,
         categories: &[AccessCategory],
         action: AuditAction,
-        what: &str,
+        what: &[&str],
         now: OffsetDateTime,
     ) -> Result<Opened, AppError> {
+        let what: Vec<String> = what.iter().map(|w| (*w).to_owned()).collect();
         if self.store.person(person).await?.is_none() {
             // The same answer as for a person the facility does not care for, so that an ID
             // cannot be probed for existence; and, like every denial, it is logged.
             let mut ev = actor.event(action, now);
-            ev.items = vec![what.to_owned(), format!("unknown-person:{person}")];
+            ev.items = what;
+            ev.items.push(format!("unknown-person:{person}"));
             ev.outcome = AuditOutcome::Denied(Rule::NoCareRelationship.code().into());
             self.audit(ev).await?;
             return Err(AppError::Denied(Rule::NoCareRelationship));
@@ -94,7 +100,7 @@ impl App {
             let rule = decision.first_denial().unwrap_or(Rule::NoCareRelationship);
             let mut ev = actor.event(action, now);
             ev.person_id = Some(person);
-            ev.items = vec![what.to_owned()];
+            ev.items = what;
             ev.consent_state = Some(decision.consent_state.as_str().into());
             ev.outcome = AuditOutcome::Denied(rule.code().into());
             self.audit(ev).await?;

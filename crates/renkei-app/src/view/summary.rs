@@ -338,7 +338,7 @@ impl App {
                 person,
                 &SUMMARY_CATEGORIES,
                 AuditAction::View,
-                "summary",
+                &["summary"],
                 now,
             )
             .await?;

@@ -45,6 +45,10 @@ pub struct TimelineEntry {
     pub detail: Option<String>,
     pub facility: String,
     pub facility_id: FacilityId,
+    /// How many files (添付ファイル) the record carries.
+    pub attachments: usize,
+    /// Whether it opens as a document page: a document, or a report with files.
+    pub opens_as_document: bool,
 }
 
 #[derive(Clone, Debug, Serialize)]
@@ -133,7 +137,7 @@ impl App {
             None => TIMELINE_CATEGORIES.to_vec(),
         };
         let opened = self
-            .open_for_view(actor, person, &cats, AuditAction::View, "timeline", now)
+            .open_for_view(actor, person, &cats, AuditAction::View, &["timeline"], now)
             .await?;
         let names = &opened.facility_names;
         let mut facilities: BTreeMap<FacilityId, String> = BTreeMap::new();
@@ -153,6 +157,7 @@ impl App {
             .filter(|r| filter.to.is_none_or(|d| record_date(r) <= d))
             .map(|r| {
                 let (title, detail) = title_and_detail(r);
+                let files = super::attachments::count(r);
                 TimelineEntry {
                     record_id: r.id.to_string(),
                     date: record_date(r),
@@ -162,6 +167,8 @@ impl App {
                     detail,
                     facility: names.get(&r.facility_id).cloned().unwrap_or_default(),
                     facility_id: r.facility_id,
+                    attachments: files,
+                    opens_as_document: super::attachments::opens_as_document(r),
                 }
             })
             .collect();
@@ -213,7 +220,7 @@ impl App {
                 person,
                 &[AccessCategory::Labs, AccessCategory::Demographics],
                 AuditAction::View,
-                "labs",
+                &["labs"],
                 now,
             )
             .await?;

@@ -898,6 +898,113 @@ mod ingest {
             );
         }
     }
+
+    /// A referral from `facility` whose 身体所見 section names a DocumentReference with one file.
+    fn referral_with_file(
+        facility: &str,
+        local_id: &str,
+        content_type: &str,
+        data: &str,
+    ) -> Vec<u8> {
+        serde_json::to_vec(&serde_json::json!({
+            "resourceType": "Bundle",
+            "type": "document",
+            "identifier": { "system": "urn:ietf:rfc:3986", "value": "urn:uuid:0b6a3c1e-0000-4000-8000-0000000000a1" },
+            "entry": [
+                { "fullUrl": "urn:uuid:c", "resource": {
+                    "resourceType": "Composition", "status": "final",
+                    "type": { "coding": [{ "system": "http://loinc.org", "code": "57133-1" }] },
+                    "subject": { "reference": "urn:uuid:p" },
+                    "date": "2025-04-01", "title": "診療情報提供書",
+                    "section": [{ "title": "身体所見", "text": { "div": "<div>創部写真を添付</div>" },
+                        "entry": [{ "reference": "urn:uuid:d" }] }]
+                } },
+                { "fullUrl": "urn:uuid:p", "resource": {
+                    "resourceType": "Patient",
+                    "identifier": [{ "system": format!("urn:oid:1.2.392.100495.20.3.51.1{facility}"), "value": local_id }]
+                } },
+                { "fullUrl": "urn:uuid:d", "resource": {
+                    "resourceType": "DocumentReference", "status": "current",
+                    "subject": { "reference": "urn:uuid:p" },
+                    "content": [{ "attachment": { "contentType": content_type, "title": "創部写真", "data": data } }]
+                } }
+            ]
+        }))
+        .unwrap()
+    }
+
+    #[tokio::test]
+    async fn gps_metadata_is_stripped_from_photos_before_storage() {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
+        use renkei_testkit::attachments::{FAKE_GPS_TEXT, grey_jpeg, photo_with_gps_jpeg};
+        for w in worlds().await {
+            let f = w.clerk.facility.clone();
+            let person = register_at(&w, &f, "0777").await;
+            let photo = photo_with_gps_jpeg();
+            let bytes = referral_with_file(
+                f.code.as_str(),
+                "0777",
+                "image/jpeg",
+                &STANDARD.encode(&photo),
+            );
+            let r = w
+                .app
+                .ingest_fhir(&f, Some("ref.json"), &bytes)
+                .await
+                .unwrap();
+            assert_eq!(r.quarantined, None, "{r:?}");
+            let records = w.app.store.records_of(person, false).await.unwrap();
+            let doc = records
+                .iter()
+                .find(|r| r.input.resource_type == "Bundle")
+                .expect("the document is stored");
+            let stored_json = serde_json::to_string(&doc.input.resource).unwrap();
+            let files = renkei_fhir::attachment::attachments(&doc.input.resource);
+            assert_eq!(files.len(), 1);
+            let stored = STANDARD.decode(files[0].data.unwrap()).unwrap();
+            let has = |hay: &[u8], needle: &[u8]| hay.windows(needle.len()).any(|x| x == needle);
+            assert!(
+                !has(&stored, FAKE_GPS_TEXT.as_bytes()),
+                "no position in the photo"
+            );
+            assert!(!has(&stored, b"Exif") && !has(&stored, b"xmpmeta"));
+            assert_eq!(stored, grey_jpeg(), "the picture itself is kept");
+            assert!(
+                !stored_json.contains(&STANDARD.encode(&photo)),
+                "the original is nowhere in the record"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn an_attachment_that_is_not_base64_quarantines_the_input_with_its_rule() {
+        let w = world().await;
+        let f = w.clerk.facility.clone();
+        let person = register_at(&w, &f, "0778").await;
+        let bytes = referral_with_file(f.code.as_str(), "0778", "application/pdf", "%%%not base64");
+        let r = w
+            .app
+            .ingest_fhir(&f, Some("ref.json"), &bytes)
+            .await
+            .unwrap();
+        assert!(r.quarantined.is_some());
+        let held = w.app.quarantine_list(Some(&f), None).await.unwrap();
+        assert_eq!(held[0].reason_code, "attachment-data-not-base64");
+        assert!(
+            held[0].reason_detail.contains("content[0].attachment"),
+            "{}",
+            held[0].reason_detail
+        );
+        assert!(
+            w.app
+                .store
+                .records_of(person, false)
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
 }
 
 // ---- 名寄せ ------------------------------------------------------------------------------------

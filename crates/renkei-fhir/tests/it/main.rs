@@ -1,11 +1,13 @@
 //! Integration tests of `renkei-fhir`, one binary:
 //! - `examples`: the JP-CLINS implementation guide's own example files (shared test data);
 //! - `rules`: each CLINS and patient/facility rule, on the examples edited in memory;
-//! - `props`: property tests (no panics on arbitrary input, deterministic source keys).
+//! - `props`: property tests (no panics on arbitrary input, deterministic source keys);
+//! - `attachments`: files in documents (photo metadata removed, unreadable files refused).
 //!
 //! The example files live in `../shared/testdata/fhir/jp-clins/` beside the repository; when
 //! they are absent the tests that need them print a message and pass.
 
+mod attachments;
 mod examples;
 mod props;
 mod rules;

@@ -13,6 +13,10 @@
 //!   items of the 43-item set), and every clinical entry the `JP_eCS_InstitutionNumber`
 //!   extension with the sender's code;
 //! - every section has a narrative (`text.div`).
+//!
+//! About one letter in three carries a synthetic file in a DocumentReference that a section
+//! names: a referral a placeholder wound photo (PNG, under 身体所見), a discharge summary its
+//! printed form (a one-page PDF, under 入院中経過).
 
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -432,6 +436,47 @@ fn lab_text(labs: &[(Lab, f64, PrimitiveDateTime)]) -> String {
     }))
 }
 
+/// A DocumentReference carrying a synthetic file: a placeholder wound photo for a referral,
+/// the printed form (one-page PDF) of a discharge summary.
+fn attachment(kind: &LetterKind, patient: &str, written: PrimitiveDateTime, seed: u64) -> Value {
+    use base64::Engine;
+    let (doc_type, description, content_type, title, bytes) = match kind {
+        LetterKind::Referral { .. } => (
+            json!({ "system": "http://loinc.org", "code": "72170-4", "display": "Photographic image" }),
+            "創部写真",
+            "image/png",
+            "創部写真（右下腿）",
+            crate::attachments::wound_photo_png(seed),
+        ),
+        LetterKind::Discharge { .. } => (
+            json!({ "system": "http://loinc.org", "code": "18842-5", "display": "Discharge summary" }),
+            "退院時サマリー（印刷用）",
+            "application/pdf",
+            "退院時サマリー.pdf",
+            crate::attachments::one_page_pdf(&[
+                "Discharge summary - printed form",
+                "Synthetic demo data: no real patient.",
+            ]),
+        ),
+    };
+    json!({
+        "resourceType": "DocumentReference",
+        "meta": { "profile": [format!("{ECS}JP_DocumentReference_eCS")] },
+        "status": "current",
+        "type": { "coding": [doc_type] },
+        "subject": { "reference": patient },
+        "date": date_time(written),
+        "description": description,
+        "content": [{ "attachment": {
+            "contentType": content_type,
+            "title": title,
+            "size": bytes.len(),
+            "creation": date_time(written),
+            "data": base64::engine::general_purpose::STANDARD.encode(&bytes),
+        } }]
+    })
+}
+
 /// Render a letter as a JP-CLINS document Bundle. `None` if its facility is not in the region.
 pub(crate) fn render(l: &Letter, region: &DemoRegion, stream: u64) -> Option<FhirInput> {
     let sender = region.facilities.get(l.facility)?;
@@ -486,6 +531,14 @@ pub(crate) fn render(l: &Letter, region: &DemoRegion, stream: u64) -> Option<Fhi
         .enumerate()
         .map(|(n, x)| e.add(observation(n, x, l.sex, code, &patient_url, &local_id)))
         .collect();
+    // About one letter in three carries a file: a referral a wound photo, a discharge summary
+    // its printed form.
+    let attached = stream
+        .is_multiple_of(3)
+        .then(|| e.add(attachment(&l.kind, &patient_url, written, stream)));
+    let attached_refs = |t: &'static str| -> Vec<(String, &'static str)> {
+        attached.iter().map(|u| (u.clone(), t)).collect()
+    };
     let refs = |urls: &[String], t: &'static str| -> Vec<(String, &'static str)> {
         urls.iter().map(|u| (u.clone(), t)).collect()
     };
@@ -551,6 +604,25 @@ pub(crate) fn render(l: &Letter, region: &DemoRegion, stream: u64) -> Option<Fhi
                     ]
                 }),
             ];
+            let mut sections = sections;
+            if attached.is_some()
+                && let Some(structured) = sections
+                    .last_mut()
+                    .and_then(|s| s.get_mut("section"))
+                    .and_then(Value::as_array_mut)
+            {
+                // After 現病歴, as the guide orders the sections.
+                let at = structured.len().min(3);
+                structured.insert(
+                    at,
+                    section(
+                        "610",
+                        "身体所見",
+                        "右下腿に創部あり（写真を添付）。",
+                        &attached_refs("DocumentReference"),
+                    ),
+                );
+            }
             (
                 sections,
                 encounter_url,
@@ -600,7 +672,7 @@ pub(crate) fn render(l: &Letter, region: &DemoRegion, stream: u64) -> Option<Fhi
                 "section": [
                     section("312", "入院理由", &format!("{reason_name}のため入院"), &[(encounter_url.clone(), "Encounter")]),
                     section("342", "入院時診断", reason_name, &on_admission),
-                    section("333", "入院中経過", course, &[]),
+                    section("333", "入院中経過", course, &attached_refs("DocumentReference")),
                     section("344", "退院時診断", &discharge_text, &on_discharge),
                     section("510", "アレルギー・不耐性反応", &allergy_text, &refs(&allergies, "AllergyIntolerance")),
                     section("623", "入院中検査結果", &lab_text(&l.labs), &refs(&labs, "Observation")),

@@ -382,6 +382,37 @@ fn every_fhir_document_passes_the_clins_rules() {
 }
 
 #[test]
+fn some_letters_carry_a_wound_photo_or_their_printed_form_under_a_section() {
+    use renkei_fhir::attachment::{FileKind, attachments, decode_base64};
+    let (region, history) = demo();
+    let mut kinds = BTreeMap::new();
+    for d in &history.fhir {
+        let code = region.facilities[d.facility].code.as_str();
+        let s = renkei_fhir::parse_submission(&d.bytes, code).unwrap();
+        let files = attachments(&s.records[0].resource);
+        for f in &files {
+            assert!(f.section.is_some(), "{}: a section names it", d.name);
+            let bytes = decode_base64(f.data.unwrap()).unwrap();
+            let kind = FileKind::sniff(&bytes);
+            assert_eq!(
+                Some(kind),
+                f.content_type.map(FileKind::declared),
+                "{}",
+                d.name
+            );
+            *kinds.entry(format!("{kind:?}")).or_insert(0) += 1;
+        }
+    }
+    eprintln!("attached files by kind: {kinds:?}");
+    assert!(kinds.get("Png").copied().unwrap_or(0) >= 2, "{kinds:?}");
+    assert!(kinds.get("Pdf").copied().unwrap_or(0) >= 2, "{kinds:?}");
+    assert!(
+        kinds.values().sum::<usize>() < history.fhir.len(),
+        "only some letters"
+    );
+}
+
+#[test]
 fn generation_is_deterministic_and_depends_on_the_seed() {
     let region = generate(7, 150, TODAY);
     let a = clinical_history(&region, 7, TODAY);

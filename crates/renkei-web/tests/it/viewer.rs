@@ -491,3 +491,251 @@ async fn the_review_queue_page_is_for_clerks_and_the_office() {
     let (status, _, _) = n.send(get("/office/mpi", Some(&dc))).await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
+
+/// A referral from the hospital carrying four files in its 身体所見 section: a phone photo still
+/// holding its GPS position (stored directly, as if it had escaped the ingestion rule), a PDF,
+/// an HTML page, and a file kept elsewhere. Returns the record's id.
+async fn referral_with_files(n: &Net, person: PersonId) -> uuid::Uuid {
+    use base64::Engine;
+    use base64::engine::general_purpose::STANDARD;
+    use renkei_testkit::attachments::{one_page_pdf, photo_with_gps_jpeg};
+    let f = n
+        .app
+        .store
+        .facility_by_code("1410000010")
+        .await
+        .unwrap()
+        .unwrap();
+    let today = renkei_app::today_jst(time::OffsetDateTime::now_utc());
+    let bundle = json!({
+        "resourceType": "Bundle", "type": "document",
+        "entry": [
+            { "fullUrl": "urn:uuid:c", "resource": {
+                "resourceType": "Composition", "title": "診療情報提供書",
+                "author": [{ "display": "試験 医師" }],
+                "section": [
+                    { "title": "紹介目的", "text": { "div": "<div>創傷の精査</div>" } },
+                    { "title": "身体所見", "text": { "div": "<div>右下腿に創部</div>" },
+                      "entry": [{ "reference": "urn:uuid:d" }] }
+                ]
+            } },
+            { "fullUrl": "urn:uuid:d", "resource": {
+                "resourceType": "DocumentReference",
+                "content": [
+                    { "attachment": { "contentType": "image/jpeg", "title": "創部写真",
+                        "data": STANDARD.encode(photo_with_gps_jpeg()) } },
+                    { "attachment": { "contentType": "application/pdf", "title": "紹介状（印刷用）",
+                        "data": STANDARD.encode(one_page_pdf(&["Synthetic"])) } },
+                    { "attachment": { "contentType": "text/html", "title": "メモ",
+                        "data": STANDARD.encode("<script>alert(1)</script>") } },
+                    { "attachment": { "contentType": "application/pdf", "title": "外部",
+                        "url": "https://files.example.org/x.pdf" } }
+                ]
+            } }
+        ]
+    });
+    n.app
+        .store
+        .store_group(
+            person,
+            f.id,
+            "letter",
+            &[RecordInput {
+                source_key: "Bundle?identifier=x|1".into(),
+                resource_type: "Bundle".into(),
+                category: AccessCategory::Documents,
+                code_system: Some("http://loinc.org".into()),
+                code: Some("57133-1".into()),
+                display: Some("診療情報提供書".into()),
+                effective_on: Some(today - time::Duration::days(3)),
+                sensitive: false,
+                resource: bundle,
+            }],
+            &NewProvision {
+                channel: "fhir",
+                source_name: None,
+                payload_hash: "01".into(),
+                source_time: None,
+            },
+            time::OffsetDateTime::now_utc(),
+        )
+        .await
+        .unwrap();
+    n.app
+        .store
+        .records_of(person, false)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|r| r.input.resource_type == "Bundle")
+        .unwrap()
+        .id
+}
+
+/// A GET whose body is kept as bytes.
+async fn fetch(n: &Net, uri: &str, cookie: &str) -> (StatusCode, HeaderMap, Vec<u8>) {
+    let res = n
+        .router
+        .clone()
+        .oneshot(get(uri, Some(cookie)))
+        .await
+        .unwrap();
+    let status = res.status();
+    let headers = res.headers().clone();
+    let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+    (status, headers, body)
+}
+
+fn header_of(h: &HeaderMap, name: header::HeaderName) -> &str {
+    h.get(name).map(|v| v.to_str().unwrap()).unwrap_or_default()
+}
+
+#[tokio::test]
+async fn a_document_shows_its_photo_and_pdf_inline_and_each_file_read_is_one_audit_entry() {
+    let n = net(None).await;
+    let person = patient(&n).await;
+    let record = referral_with_files(&n, person).await;
+    let (cookie, _) = n
+        .signed_in(
+            "1410000010",
+            "dr.a",
+            Profession::Physician,
+            &[Role::Clinical],
+        )
+        .await;
+    let base = format!("/patients/{person}/documents/{record}");
+
+    let (status, headers, page) = n.send(get(&base, Some(&cookie))).await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(
+        page.contains("身体所見") && page.contains("添付ファイル") && page.contains("ダウンロード")
+    );
+    assert!(
+        page.contains(&format!("<img src=\"{base}/attachments/0\"")),
+        "{page}"
+    );
+    assert!(page.contains(&format!("<iframe src=\"{base}/attachments/1\"")));
+    assert!(
+        page.contains("https://files.example.org/x.pdf") && !page.contains("href=\"https://files"),
+        "a file kept elsewhere is named, not linked"
+    );
+    assert!(
+        !page.contains("<script>alert"),
+        "file contents are never in the page"
+    );
+    let csp = header_of(&headers, header::CONTENT_SECURITY_POLICY);
+    assert!(
+        csp.contains("frame-src 'self'") && csp.contains("frame-ancestors 'none'"),
+        "{csp}"
+    );
+
+    // The photo: the picture only, with the headers of a file that must not be sniffed,
+    // cached or run, and one audit entry naming the record and the file.
+    let before = n.audit_len().await;
+    let (status, headers, body) = fetch(&n, &format!("{base}/attachments/0"), &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header_of(&headers, header::CONTENT_TYPE), "image/jpeg");
+    assert_eq!(
+        header_of(&headers, header::X_CONTENT_TYPE_OPTIONS),
+        "nosniff"
+    );
+    assert_eq!(header_of(&headers, header::CACHE_CONTROL), "no-store");
+    assert!(header_of(&headers, header::CONTENT_SECURITY_POLICY).contains("sandbox"));
+    assert_eq!(header_of(&headers, header::X_FRAME_OPTIONS), "SAMEORIGIN");
+    assert_eq!(
+        body,
+        renkei_testkit::attachments::grey_jpeg(),
+        "served without its GPS metadata, even though it was stored with it"
+    );
+    let entries = last_entries(&n, before).await;
+    assert_eq!(entries.len(), 1, "exactly one audit entry");
+    let e = &entries[0].event;
+    assert_eq!(e.action, AuditAction::View);
+    assert_eq!(e.outcome, AuditOutcome::Success);
+    assert_eq!(e.person_id, Some(person));
+    assert_eq!(
+        e.items,
+        vec![format!("record:{record}"), "attachment:0".to_owned()]
+    );
+    assert_eq!(e.access_method.as_deref(), Some("care-relationship"));
+
+    // The PDF, sandboxed; framable by this site only.
+    let (status, headers, body) = fetch(&n, &format!("{base}/attachments/1"), &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(header_of(&headers, header::CONTENT_TYPE), "application/pdf");
+    let csp = header_of(&headers, header::CONTENT_SECURITY_POLICY);
+    assert!(
+        csp.starts_with("sandbox") && csp.contains("frame-ancestors 'self'"),
+        "{csp}"
+    );
+    assert!(body.starts_with(b"%PDF-"));
+
+    // Anything else is a download, never a page of this site.
+    let (status, headers, _) = fetch(&n, &format!("{base}/attachments/2"), &cookie).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        header_of(&headers, header::CONTENT_TYPE),
+        "application/octet-stream"
+    );
+    assert_eq!(
+        header_of(&headers, header::CONTENT_DISPOSITION),
+        "attachment; filename=\"attachment-3.bin\""
+    );
+    assert_eq!(header_of(&headers, header::X_FRAME_OPTIONS), "DENY");
+
+    // A file kept elsewhere is not fetched, and a file that is not there is not found; each
+    // request is still one entry.
+    for n_ in [3, 9] {
+        let before = n.audit_len().await;
+        let (status, _, _) = fetch(&n, &format!("{base}/attachments/{n_}"), &cookie).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "attachment {n_}");
+        assert_eq!(last_entries(&n, before).await.len(), 1);
+    }
+}
+
+#[tokio::test]
+async fn an_unrelated_facility_gets_no_attached_file_and_the_refusal_is_audited() {
+    let n = net(None).await;
+    let person = patient(&n).await;
+    let record = referral_with_files(&n, person).await;
+    let (cookie, _) = n
+        .signed_in(
+            "1410001018",
+            "dr.c",
+            Profession::Physician,
+            &[Role::Clinical],
+        )
+        .await;
+    let before = n.audit_len().await;
+    let (status, headers, body) = fetch(
+        &n,
+        &format!("/patients/{person}/documents/{record}/attachments/0"),
+        &cookie,
+    )
+    .await;
+    assert_eq!(status, StatusCode::FORBIDDEN);
+    assert!(header_of(&headers, header::CONTENT_TYPE).starts_with("text/html"));
+    assert!(
+        !body.starts_with(&[0xFF, 0xD8]),
+        "nothing of the file in the refusal"
+    );
+    let entries = last_entries(&n, before).await;
+    assert_eq!(entries.len(), 1);
+    let e = &entries[0].event;
+    assert_eq!(
+        e.outcome,
+        AuditOutcome::Denied("rule3-no-care-relationship".into())
+    );
+    assert_eq!(
+        e.items,
+        vec![format!("record:{record}"), "attachment:0".to_owned()]
+    );
+    // An unknown record of a real person, or a malformed number: not found, nothing served.
+    let (status, _, _) = fetch(
+        &n,
+        &format!("/patients/{person}/documents/{record}/attachments/x"),
+        &cookie,
+    )
+    .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+}
