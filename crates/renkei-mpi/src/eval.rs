@@ -3,7 +3,8 @@
 
 use crate::link::{Cluster, Index, link_batch_detailed};
 use crate::model::{TrainOptions, train, with_pool};
-use crate::synth::{self, TrapKind};
+use crate::record::{LinkRecord, MpiError};
+use crate::synth::{self, Population, TrapKind};
 use serde::Serialize;
 use std::collections::HashMap;
 use std::fmt;
@@ -114,34 +115,35 @@ pub struct EvalReport {
     pub model_report: String,
 }
 
-/// Generates `persons` residents with `seed`, trains a model on them, links them with
-/// `threads` workers (0: all cores), and scores the clusters; then times online matching.
-pub fn evaluate(persons: usize, seed: u64, threads: usize) -> EvalReport {
-    let t0 = Instant::now();
-    let population = synth::population(persons, seed);
-    let generate_secs = t0.elapsed().as_secs_f64();
-    let records = &population.records;
+/// Pairwise scores and trap results of one clustering of a [`Population`]'s records: what
+/// [`evaluate`] reports for its own clusters, and what `renkei bench link --splink` reports
+/// for another tool's clusters of the same records.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct ClusteringScores {
+    pub scores: Scores,
+    /// Clusters, singletons included.
+    pub clusters: usize,
+    pub traps: Vec<TrapResult>,
+}
 
-    let t1 = Instant::now();
-    let opts = TrainOptions {
-        threads,
-        ..TrainOptions::default()
-    };
-    let model = train(records, &opts);
-    let train_secs = t1.elapsed().as_secs_f64();
-
-    let t2 = Instant::now();
-    let out = link_batch_detailed(records, &model, threads, &|_, _| {});
-    let link_secs = t2.elapsed().as_secs_f64();
-    let scores = pairwise(&population.truth, &out.clusters);
-
-    let mut cluster_of = vec![usize::MAX; records.len()];
-    for (k, c) in out.clusters.iter().enumerate() {
+/// Scores `clusters` (indices into `population.records`; records in no cluster are
+/// singletons) against the population's truth: pairwise scores, and for each trap kind how
+/// many of its pairs of persons share a cluster.
+pub fn score_clustering(population: &Population, clusters: &[Cluster]) -> ClusteringScores {
+    let scores = pairwise(&population.truth, clusters);
+    let mut cluster_of = vec![usize::MAX; population.records.len()];
+    for (k, c) in clusters.iter().enumerate() {
         for &m in &c.members {
             if let Some(slot) = cluster_of.get_mut(m) {
                 *slot = k;
             }
         }
+    }
+    // Records in no cluster are singletons: give each a cluster number of its own.
+    let mut next = clusters.len();
+    for slot in cluster_of.iter_mut().filter(|s| **s == usize::MAX) {
+        *slot = next;
+        next += 1;
     }
     let mut clusters_of_person: HashMap<&str, Vec<usize>> = HashMap::new();
     for (i, t) in population.truth.iter().enumerate() {
@@ -168,6 +170,91 @@ pub fn evaluate(persons: usize, seed: u64, threads: usize) -> EvalReport {
             }
         })
         .collect();
+    ClusteringScores {
+        scores,
+        clusters: next,
+        traps,
+    }
+}
+
+/// Clusters from `(record_id, cluster_id)` rows, as [`crate::write_clusters`] and other
+/// linkage tools write them, over `records`. A record with no row is a singleton. Errors
+/// name the row (the line number of a CSV with a header: the first row is line 2), never the
+/// value: an unknown `record_id`, or one given twice.
+pub fn clusters_from_assignments<I>(
+    records: &[LinkRecord],
+    rows: I,
+) -> Result<Vec<Cluster>, MpiError>
+where
+    I: IntoIterator<Item = (String, String)>,
+{
+    let position: HashMap<&str, usize> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| (r.record_id.as_str(), i))
+        .collect();
+    let mut seen = vec![false; records.len()];
+    let mut by_cluster: HashMap<String, usize> = HashMap::new();
+    let mut clusters: Vec<Cluster> = Vec::new();
+    for (k, (record_id, cluster_id)) in rows.into_iter().enumerate() {
+        let row = k as u64 + 2;
+        let Some(&i) = position.get(record_id.as_str()) else {
+            return Err(MpiError::Csv {
+                row,
+                problem: "record_id is not in the input".to_owned(),
+            });
+        };
+        match seen.get_mut(i) {
+            Some(s) if !*s => *s = true,
+            _ => return Err(MpiError::DuplicateRecordId { row }),
+        }
+        let c = *by_cluster.entry(cluster_id).or_insert_with_key(|id| {
+            clusters.push(Cluster {
+                cluster_id: id.clone(),
+                members: Vec::new(),
+            });
+            clusters.len() - 1
+        });
+        if let Some(cluster) = clusters.get_mut(c) {
+            cluster.members.push(i);
+        }
+    }
+    for c in &mut clusters {
+        c.members.sort_unstable();
+    }
+    Ok(clusters)
+}
+
+/// Generates `persons` residents with `seed`, trains a model on them, links them with
+/// `threads` workers (0: all cores), and scores the clusters; then times online matching.
+pub fn evaluate(persons: usize, seed: u64, threads: usize) -> EvalReport {
+    evaluate_keeping_population(persons, seed, threads).0
+}
+
+/// [`evaluate`], also returning the population it generated (records, truth and traps), so
+/// that another tool can be run on the same records and scored with [`score_clustering`].
+pub fn evaluate_keeping_population(
+    persons: usize,
+    seed: u64,
+    threads: usize,
+) -> (EvalReport, Population) {
+    let t0 = Instant::now();
+    let population = synth::population(persons, seed);
+    let generate_secs = t0.elapsed().as_secs_f64();
+    let records = &population.records;
+
+    let t1 = Instant::now();
+    let opts = TrainOptions {
+        threads,
+        ..TrainOptions::default()
+    };
+    let model = train(records, &opts);
+    let train_secs = t1.elapsed().as_secs_f64();
+
+    let t2 = Instant::now();
+    let out = link_batch_detailed(records, &model, threads, &|_, _| {});
+    let link_secs = t2.elapsed().as_secs_f64();
+    let ClusteringScores { scores, traps, .. } = score_clustering(&population, &out.clusters);
 
     let queries = (records.len() / 10).min(1000);
     let split = records.len() - queries;
@@ -202,7 +289,7 @@ pub fn evaluate(persons: usize, seed: u64, threads: usize) -> EvalReport {
         max_ms: times.last().copied().unwrap_or(0.0),
     };
 
-    EvalReport {
+    let report = EvalReport {
         persons,
         seed,
         threads,
@@ -219,7 +306,8 @@ pub fn evaluate(persons: usize, seed: u64, threads: usize) -> EvalReport {
         traps,
         online,
         model_report: model.to_report(),
-    }
+    };
+    (report, population)
 }
 
 impl fmt::Display for EvalReport {

@@ -135,7 +135,10 @@ mod synth_data;
 
 pub use block::BLOCKING_KEYS;
 pub use compare::{Comparison, Conflict, FieldEvidence, Outcome, classify, compare};
-pub use eval::{EvalReport, evaluate};
+pub use eval::{
+    ClusteringScores, EvalReport, clusters_from_assignments, evaluate, evaluate_keeping_population,
+    score_clustering,
+};
 pub use link::{
     Cluster, Index, LinkOutput, LinkStats, ReviewPair, assignments, link_batch, link_batch_detailed,
 };
