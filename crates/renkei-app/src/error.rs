@@ -33,6 +33,9 @@ pub enum AppError {
     Hashing,
     #[error("storage: {0}")]
     Store(StoreError),
+    /// A worker of the application itself stopped (a bug, not bad input).
+    #[error("internal: {0}")]
+    Internal(&'static str),
 }
 
 impl From<StoreError> for AppError {
@@ -64,7 +67,7 @@ impl AppError {
             Self::Denied(rule) => rule.message_ja().to_owned(),
             Self::RoleRequired(_) => "この操作を行う権限がありません。".to_owned(),
             Self::AlreadyWithdrawn => "この同意はすでに撤回されています。".to_owned(),
-            Self::Key(_) | Self::Hashing | Self::Store(_) => {
+            Self::Key(_) | Self::Hashing | Self::Store(_) | Self::Internal(_) => {
                 "システムエラーが発生しました。時間をおいて再度お試しください。".to_owned()
             }
         }
@@ -88,7 +91,7 @@ impl AppError {
             Self::NotFound(_) => "not-found",
             Self::Denied(rule) => rule.code(),
             Self::RoleRequired(_) => "role-required",
-            Self::Key(_) | Self::Hashing | Self::Store(_) => "internal",
+            Self::Key(_) | Self::Hashing | Self::Store(_) | Self::Internal(_) => "internal",
         }
     }
 }

@@ -13,9 +13,10 @@ use sha2::{Digest, Sha256};
 use time::{Date, OffsetDateTime};
 use uuid::Uuid;
 
-/// One record as extracted from input, before storage.
+/// One record as extracted from input, before storage. `R` is how the resource is held: a
+/// JSON tree to read and build (the default), or its encoded text on the way to storage.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct RecordInput {
+pub struct RecordInput<R = serde_json::Value> {
     /// Unique within its group (e.g. `OBX-3` code and sub-ID, or the resource identifier).
     pub source_key: String,
     pub resource_type: String,
@@ -27,14 +28,63 @@ pub struct RecordInput {
     pub effective_on: Option<Date>,
     pub sensitive: bool,
     /// The FHIR resource.
-    pub resource: serde_json::Value,
+    pub resource: R,
 }
 
 impl RecordInput {
     /// SHA-256 of the resource's JSON text: what decides "unchanged" on a resend.
     pub fn content_hash(&self) -> String {
-        let text = serde_json::to_string(&self.resource).unwrap_or_default();
-        hex::encode(Sha256::digest(text.as_bytes()))
+        EncodedRecord::from(self.clone()).hash
+    }
+}
+
+/// A record input with its resource serialised once, as the JSON text to store, and that
+/// text's hash. Ingestion encodes records while mapping, on as many cores as there are, and
+/// drops the JSON trees there, so the storage transaction only copies text.
+#[derive(Clone, Debug)]
+pub struct EncodedRecord {
+    pub input: RecordInput<Box<serde_json::value::RawValue>>,
+    /// SHA-256 (hex) of the resource text.
+    pub hash: String,
+}
+
+impl EncodedRecord {
+    /// The record with its resource as a JSON tree again.
+    pub fn decode(&self) -> Result<RecordInput, serde_json::Error> {
+        let i = &self.input;
+        Ok(RecordInput {
+            source_key: i.source_key.clone(),
+            resource_type: i.resource_type.clone(),
+            category: i.category,
+            code_system: i.code_system.clone(),
+            code: i.code.clone(),
+            display: i.display.clone(),
+            effective_on: i.effective_on,
+            sensitive: i.sensitive,
+            resource: serde_json::from_str(i.resource.get())?,
+        })
+    }
+}
+
+impl From<RecordInput> for EncodedRecord {
+    fn from(i: RecordInput) -> Self {
+        // Serialising a `Value` cannot fail (its keys are strings): the default is unreachable.
+        let json = serde_json::value::to_raw_value(&i.resource).unwrap_or_default();
+        let hash = hex::encode(Sha256::digest(json.get().as_bytes()));
+        Self {
+            input: RecordInput {
+                source_key: i.source_key,
+                resource_type: i.resource_type,
+                category: i.category,
+                code_system: i.code_system,
+                code: i.code,
+                display: i.display,
+                effective_on: i.effective_on,
+                sensitive: i.sensitive,
+                resource: json,
+            },
+            hash,
+        }
     }
 }
 

@@ -1,9 +1,8 @@
 //! Clinical records, their history, provision log (情報提供の記録) and quarantine.
 
 use crate::{Result, Store, StoreError, in_tx, with_pool};
-use renkei_domain::record::{GroupOutcome, Record, RecordInput};
+use renkei_domain::record::{EncodedRecord, GroupOutcome, Record, RecordInput};
 use renkei_domain::{AccessCategory, FacilityId, PersonId};
-use serde::{Serialize, Serializer};
 use serde_json::value::RawValue;
 use sqlx::types::Json;
 use std::borrow::Cow;
@@ -193,7 +192,7 @@ pub enum GroupWriteMode {
 pub struct GroupWrite {
     pub person: PersonId,
     pub group: String,
-    pub records: Vec<RecordInput>,
+    pub records: Vec<EncodedRecord>,
     pub mode: GroupWriteMode,
     pub provision: NewProvision,
 }
@@ -247,76 +246,63 @@ struct VersionRow {
 /// A record's content: as stored, or as written by this batch.
 enum Content<'a> {
     Stored(Box<StoredContent>),
-    Written(Cow<'a, RecordInput>),
-}
-
-/// A resource to bind, as read or as written.
-enum Resource<'r> {
-    Raw(&'r RawValue),
-    Value(&'r serde_json::Value),
-}
-
-impl Serialize for Resource<'_> {
-    fn serialize<S: Serializer>(&self, s: S) -> std::result::Result<S::Ok, S::Error> {
-        match self {
-            Resource::Raw(r) => r.serialize(s),
-            Resource::Value(v) => v.serialize(s),
-        }
-    }
+    Written(Cow<'a, EncodedRecord>),
 }
 
 impl Content<'_> {
     fn resource_type(&self) -> &str {
         match self {
             Content::Stored(c) => &c.resource_type,
-            Content::Written(i) => &i.resource_type,
+            Content::Written(i) => &i.input.resource_type,
         }
     }
     fn category(&self) -> &str {
         match self {
             Content::Stored(c) => &c.category,
-            Content::Written(i) => i.category.as_str(),
+            Content::Written(i) => i.input.category.as_str(),
         }
     }
     fn code_system(&self) -> Option<&str> {
         match self {
             Content::Stored(c) => c.code_system.as_deref(),
-            Content::Written(i) => i.code_system.as_deref(),
+            Content::Written(i) => i.input.code_system.as_deref(),
         }
     }
     fn code(&self) -> Option<&str> {
         match self {
             Content::Stored(c) => c.code.as_deref(),
-            Content::Written(i) => i.code.as_deref(),
+            Content::Written(i) => i.input.code.as_deref(),
         }
     }
     fn display(&self) -> Option<&str> {
         match self {
             Content::Stored(c) => c.display.as_deref(),
-            Content::Written(i) => i.display.as_deref(),
+            Content::Written(i) => i.input.display.as_deref(),
         }
     }
     fn effective_on(&self) -> Option<Date> {
         match self {
             Content::Stored(c) => c.effective_on,
-            Content::Written(i) => i.effective_on,
+            Content::Written(i) => i.input.effective_on,
         }
     }
     fn sensitive(&self) -> bool {
         match self {
             Content::Stored(c) => c.sensitive,
-            Content::Written(i) => i.sensitive,
+            Content::Written(i) => i.input.sensitive,
         }
     }
-    fn resource(&self) -> Json<Resource<'_>> {
+    fn resource(&self) -> Json<&RawValue> {
         Json(match self {
-            Content::Stored(c) => Resource::Raw(&c.resource.0),
-            Content::Written(i) => Resource::Value(&i.resource),
+            Content::Stored(c) => &c.resource.0,
+            Content::Written(i) => &i.input.resource,
         })
     }
     fn to_input(&self, source_key: &str) -> Result<RecordInput> {
         match self {
-            Content::Written(i) => Ok(i.as_ref().clone()),
+            Content::Written(i) => i
+                .decode()
+                .map_err(|_| StoreError::Corrupt("record resource")),
             Content::Stored(c) => Ok(RecordInput {
                 source_key: source_key.to_owned(),
                 resource_type: c.resource_type.clone(),
@@ -493,13 +479,17 @@ impl<'a> Batch<'a> {
                     g.write(inputs, now, &mut self.history)?
                 }
                 GroupWriteMode::Snapshot { ended_on, end } => {
-                    let given: HashSet<&str> =
-                        w.records.iter().map(|r| r.source_key.as_str()).collect();
-                    let mut inputs: Vec<Cow<'a, RecordInput>> =
+                    let given: HashSet<&str> = w
+                        .records
+                        .iter()
+                        .map(|r| r.input.source_key.as_str())
+                        .collect();
+                    let mut inputs: Vec<Cow<'a, EncodedRecord>> =
                         w.records.iter().map(Cow::Borrowed).collect();
                     for (key, slot) in &g.slots {
                         if slot.deleted_at.is_none() && !given.contains(key.as_str()) {
-                            inputs.push(Cow::Owned(end(slot.content.to_input(key)?, *ended_on)));
+                            let ended = end(slot.content.to_input(key)?, *ended_on);
+                            inputs.push(Cow::Owned(ended.into()));
                         }
                     }
                     g.write(inputs, now, &mut self.history)?
@@ -558,7 +548,7 @@ impl<'a> GroupState<'a> {
     /// old content to history), live ones missing deleted.
     fn write(
         &mut self,
-        inputs: Vec<Cow<'a, RecordInput>>,
+        inputs: Vec<Cow<'a, EncodedRecord>>,
         now: OffsetDateTime,
         history: &mut Vec<History<'a>>,
     ) -> Result<GroupOutcome> {
@@ -566,16 +556,16 @@ impl<'a> GroupState<'a> {
         let met: Vec<(String, Option<(bool, i64)>)> = inputs
             .iter()
             .map(|i| {
-                let hash = i.content_hash();
+                let hash = i.hash.clone();
                 let met = self
                     .slots
-                    .get(&i.source_key)
+                    .get(&i.input.source_key)
                     .map(|s| (s.hash == hash && s.deleted_at.is_none(), s.version));
                 (hash, met)
             })
             .collect();
         let mut outcome = GroupOutcome::default();
-        let given: HashSet<&str> = inputs.iter().map(|i| i.source_key.as_str()).collect();
+        let given: HashSet<&str> = inputs.iter().map(|i| i.input.source_key.as_str()).collect();
         for (key, slot) in self.slots.iter_mut() {
             if slot.deleted_at.is_none() && !given.contains(key.as_str()) {
                 slot.delete(now);
@@ -583,7 +573,7 @@ impl<'a> GroupState<'a> {
             }
         }
         for (input, (hash, met)) in inputs.into_iter().zip(met) {
-            match (met, self.slots.get_mut(&input.source_key)) {
+            match (met, self.slots.get_mut(&input.input.source_key)) {
                 (Some((true, _)), _) => outcome.unchanged += 1,
                 (Some((false, version)), Some(slot)) => {
                     history.push(History {
@@ -605,7 +595,7 @@ impl<'a> GroupState<'a> {
                 (None, Some(_)) => return Err(StoreError::Duplicate("record source key")),
                 (_, None) => {
                     self.slots.insert(
-                        input.source_key.clone(),
+                        input.input.source_key.clone(),
                         Slot {
                             record_id: Uuid::now_v7(),
                             hash,
@@ -670,7 +660,7 @@ impl Store {
         let write = GroupWrite {
             person,
             group: group.to_owned(),
-            records: inputs.to_vec(),
+            records: inputs.iter().cloned().map(EncodedRecord::from).collect(),
             mode: GroupWriteMode::Replace,
             provision: provision.clone(),
         };

@@ -29,6 +29,17 @@ enum BenchCommand {
         seed: u64,
         #[arg(long)]
         json: bool,
+        /// Also link the same records with Splink (DuckDB backend) and score its clusters
+        /// the same way, side by side. Needs `pip install splink duckdb`.
+        #[arg(long)]
+        splink: bool,
+        /// The Python interpreter that has Splink.
+        #[arg(long, default_value = "python3", requires = "splink")]
+        python: std::path::PathBuf,
+        /// Keep Splink's input CSV, script and clusters in this directory, with the truth
+        /// (`truth.csv`).
+        #[arg(long, requires = "splink")]
+        splink_dir: Option<std::path::PathBuf>,
     },
     /// End-to-end SS-MIX2 ingestion (decode, parse, map, link, store) against the bare insert
     /// of the same resulting rows.
@@ -39,6 +50,9 @@ enum BenchCommand {
         /// Patients they are spread over.
         #[arg(long, default_value_t = 500)]
         patients: usize,
+        /// Files per transaction, as `renkei import` writes them.
+        #[arg(long, default_value_t = renkei_app::ingest::IMPORT_BATCH)]
+        batch: usize,
         /// Database (default: a fresh SQLite file in a temporary directory).
         #[arg(long)]
         database_url: Option<String>,
@@ -56,40 +70,33 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             threads,
             seed,
             json,
-        } => {
-            let mut r = renkei_mpi::evaluate(persons, seed, threads);
-            if json {
-                r.model_report.clear();
-                println!("{}", serde_json::to_string_pretty(&r)?);
-            } else {
-                println!(
-                    "{} persons, {} records: precision {:.5}, recall {:.5}, F1 {:.5}",
-                    r.persons, r.records, r.scores.precision, r.scores.recall, r.scores.f1
-                );
-                println!(
-                    "  train {:.1} s + link {:.1} s = {:.1} s on {} threads",
-                    r.train_secs, r.link_secs, r.total_secs, r.threads
-                );
-                println!("  online match: {:?}", r.online);
-                for t in &r.traps {
-                    println!("  trap {t:?}");
-                }
-            }
-            Ok(())
-        }
+            splink,
+            python,
+            splink_dir,
+        } => crate::bench_splink::link(&crate::bench_splink::LinkBench {
+            persons,
+            threads,
+            seed,
+            json,
+            splink,
+            python,
+            splink_dir,
+        }),
         BenchCommand::Ingest {
             messages,
             patients,
+            batch,
             database_url,
             seed,
             json,
-        } => ingest(messages, patients, database_url, seed, json).await,
+        } => ingest(messages, patients, batch, database_url, seed, json).await,
     }
 }
 
 async fn ingest(
     n: usize,
     patients: usize,
+    batch: usize,
     database_url: Option<String>,
     seed: u64,
     json: bool,
@@ -170,18 +177,22 @@ async fn ingest(
     }
     let map_only = start.elapsed();
 
-    // End to end as `renkei import` does it: batches of 500 files per transaction.
+    // End to end as `renkei import` does it: batches of files, one transaction each, the next
+    // batch mapped while one is stored. The copy of the input is the import's file reading.
     let start = Instant::now();
     let mut quarantined = 0usize;
-    for chunk in files.chunks(500) {
-        let batch: Vec<(&str, &[u8])> = chunk
-            .iter()
-            .map(|f| (f.file_name.as_str(), f.bytes.as_slice()))
-            .collect();
-        for r in app.ingest_ssmix2_batch(&facility, &batch).await? {
-            quarantined += usize::from(r.quarantined.is_some());
-        }
-    }
+    let batches: Vec<Vec<(String, Vec<u8>)>> = files
+        .chunks(batch.max(1))
+        .map(|c| {
+            c.iter()
+                .map(|f| (f.file_name.clone(), f.bytes.clone()))
+                .collect()
+        })
+        .collect();
+    app.ingest_ssmix2_stream(&facility, batches, |reports| {
+        quarantined += reports.iter().filter(|r| r.quarantined.is_some()).count();
+    })
+    .await?;
     let e2e = start.elapsed();
 
     // The same messages again, one request at a time as the gateway sends them: everything
@@ -192,14 +203,14 @@ async fn ingest(
     }
     let per_message = files.len().min(2000) as f64 / start.elapsed().as_secs_f64();
 
-    // The ceiling: the same resulting rows inserted bare into an empty records table.
+    // The ceiling: the same resulting rows inserted bare into the emptied records table.
     let mut rows = Vec::new();
     for pid in &pids {
         if let Some(person) = app.store.person_by_local_id(facility.id, pid).await? {
             rows.extend(app.store.records_of(person, true).await?);
         }
     }
-    let ceiling = bare_insert(&app.store, &rows).await?;
+    let ceiling = bare_insert(&app.store, &rows, files.len().div_ceil(batch.max(1))).await?;
 
     let msgs = files.len() as f64;
     let e2e_rate = msgs / e2e.as_secs_f64();
@@ -257,51 +268,60 @@ async fn ingest(
     Ok(())
 }
 
-/// Insert `rows` into a copy of the records table with plain prepared statements in
-/// transactions of 1,000 rows: what the storage alone costs.
-async fn bare_insert(store: &Store, rows: &[renkei_domain::Record]) -> Result<std::time::Duration> {
-    const CREATE: &str = "CREATE TABLE bench_records AS SELECT * FROM records WHERE 1 = 0";
-    const INSERT: &str = "INSERT INTO bench_records (person_id, record_id, facility_id, \
-         source_group, source_key, resource_type, category, code_system, code, display, \
-         effective_on, sensitive, resource, content_hash, version, received_at, updated_at, \
-         deleted_at) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, \
-         $16, $17, $18)";
+/// Insert `rows` bare into the emptied records table (same columns, keys and indexes as
+/// ingestion met): multi-row statements of 500 rows in as many transactions as ingestion
+/// used, resource JSON already serialised. No lookups, versions, history or provision log:
+/// what the storage alone costs.
+async fn bare_insert(
+    store: &Store,
+    rows: &[renkei_domain::Record],
+    transactions: usize,
+) -> Result<std::time::Duration> {
+    let per_tx = rows.len().div_ceil(transactions.max(1)).max(1);
+    let encoded: Vec<Box<serde_json::value::RawValue>> = rows
+        .iter()
+        .map(|r| serde_json::value::to_raw_value(&r.input.resource))
+        .collect::<Result<_, _>>()?;
+    let rows: Vec<_> = rows.iter().zip(&encoded).collect();
     macro_rules! run {
         ($pool:expr) => {{
-            sqlx::query(CREATE).execute($pool).await?;
+            sqlx::query("DELETE FROM record_history").execute($pool).await?;
+            sqlx::query("DELETE FROM records").execute($pool).await?;
             let start = Instant::now();
-            for chunk in rows.chunks(1000) {
+            for tx_rows in rows.chunks(per_tx) {
                 let mut tx = $pool.begin().await?;
-                for r in chunk {
-                    sqlx::query(INSERT)
-                        .bind(r.person_id.as_uuid())
-                        .bind(r.id)
-                        .bind(r.facility_id.as_uuid())
-                        .bind(&r.source_group)
-                        .bind(&r.input.source_key)
-                        .bind(&r.input.resource_type)
-                        .bind(r.input.category.as_str())
-                        .bind(r.input.code_system.as_deref())
-                        .bind(r.input.code.as_deref())
-                        .bind(r.input.display.as_deref())
-                        .bind(r.input.effective_on)
-                        .bind(r.input.sensitive)
-                        .bind(sqlx::types::Json(&r.input.resource))
-                        .bind(&r.content_hash)
-                        .bind(r.version)
-                        .bind(r.received_at)
-                        .bind(r.updated_at)
-                        .bind(r.deleted_at)
-                        .execute(&mut *tx)
-                        .await?;
+                for chunk in tx_rows.chunks(500) {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "INSERT INTO records (person_id, record_id, facility_id, source_group, \
+                         source_key, resource_type, category, code_system, code, display, \
+                         effective_on, sensitive, resource, content_hash, version, received_at, \
+                         updated_at, deleted_at) ",
+                    );
+                    qb.push_values(chunk, |mut b, (r, json)| {
+                        b.push_bind(r.person_id.as_uuid())
+                            .push_bind(r.id)
+                            .push_bind(r.facility_id.as_uuid())
+                            .push_bind(&r.source_group)
+                            .push_bind(&r.input.source_key)
+                            .push_bind(&r.input.resource_type)
+                            .push_bind(r.input.category.as_str())
+                            .push_bind(r.input.code_system.as_deref())
+                            .push_bind(r.input.code.as_deref())
+                            .push_bind(r.input.display.as_deref())
+                            .push_bind(r.input.effective_on)
+                            .push_bind(r.input.sensitive)
+                            .push_bind(sqlx::types::Json(&**json))
+                            .push_bind(&r.content_hash)
+                            .push_bind(r.version)
+                            .push_bind(r.received_at)
+                            .push_bind(r.updated_at)
+                            .push_bind(r.deleted_at);
+                    });
+                    qb.build().execute(&mut *tx).await?;
                 }
                 tx.commit().await?;
             }
-            let took = start.elapsed();
-            sqlx::query("DROP TABLE bench_records")
-                .execute($pool)
-                .await?;
-            took
+            start.elapsed()
         }};
     }
     Ok(match store {

@@ -268,16 +268,21 @@ async fn seed(app: &App, seed: u64, residents: usize) -> Result<Vec<DemoAccount>
         let facility = facilities
             .get(run.first().map(|f| f.facility).unwrap_or(usize::MAX))
             .context("demo file refers to no facility")?;
-        for chunk in run.chunks(500) {
-            let batch: Vec<(&str, &[u8])> = chunk
-                .iter()
-                .map(|f| (f.file_name.as_str(), f.bytes.as_slice()))
-                .collect();
-            for r in app.ingest_ssmix2_batch(facility, &batch).await? {
+        let batches: Vec<Vec<(String, Vec<u8>)>> = run
+            .chunks(renkei_app::ingest::IMPORT_BATCH)
+            .map(|c| {
+                c.iter()
+                    .map(|f| (f.file_name.clone(), f.bytes.clone()))
+                    .collect()
+            })
+            .collect();
+        app.ingest_ssmix2_stream(facility, batches, |reports| {
+            for r in reports {
                 summary.add(r.outcome);
                 held += usize::from(r.quarantined.is_some());
             }
-        }
+        })
+        .await?;
     }
     for f in &history.fhir {
         let facility = &facilities

@@ -183,9 +183,6 @@ fn collect_json(path: &Path, out: &mut Vec<PathBuf>) -> Result<()> {
     Ok(())
 }
 
-/// Files written per transaction.
-const IMPORT_BATCH: usize = 500;
-
 /// Walk the storage, apply every version of every record in the order it happened, and
 /// quarantine what is misfiled. One bad file never stops the rest.
 pub async fn import_ssmix2(app: &App, f: &Facility, root: &Path) -> Result<Summary> {
@@ -216,30 +213,43 @@ pub async fn import_ssmix2(app: &App, f: &Facility, root: &Path) -> Result<Summa
     files.sort_by_cached_key(|f| renkei_app::ingest::ssmix2_order_key(&f.name));
     let bar = progress(files.len() as u64);
     // Batches commit together: a crash loses at most the batch in flight, which the next run
-    // stores again (idempotently).
-    for chunk in files.chunks(IMPORT_BATCH) {
-        let mut loaded = Vec::with_capacity(chunk.len());
-        for file in chunk {
-            let bytes = match file.read() {
-                Ok(b) => b,
-                Err(e) => {
-                    // Locked or vanished (the EMR may be writing it): count it and go on.
-                    tracing::warn!(error = %e.kind(), "a storage file could not be read");
-                    summary.unreadable += 1;
-                    continue;
+    // stores again (idempotently). The next batch is read and mapped while one is stored.
+    let unreadable = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let batches = {
+        let unreadable = unreadable.clone();
+        let bar = bar.clone();
+        let mut files = files.into_iter();
+        std::iter::from_fn(move || {
+            let chunk: Vec<_> = files
+                .by_ref()
+                .take(renkei_app::ingest::IMPORT_BATCH)
+                .collect();
+            (!chunk.is_empty()).then_some(chunk)
+        })
+        .map(move |chunk| {
+            let mut loaded = Vec::with_capacity(chunk.len());
+            for file in chunk {
+                match file.read() {
+                    Ok(bytes) => loaded.push((file.name.as_str().to_owned(), bytes)),
+                    Err(e) => {
+                        // Locked or vanished (the EMR may be writing it): count it and go on.
+                        tracing::warn!(error = %e.kind(), "a storage file could not be read");
+                        unreadable.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                        bar.inc(1);
+                    }
                 }
-            };
-            loaded.push((file.name.as_str().to_owned(), bytes));
+            }
+            loaded
+        })
+    };
+    app.ingest_ssmix2_stream(f, batches, |reports| {
+        for r in &reports {
+            summary.add(r);
         }
-        let batch: Vec<(&str, &[u8])> = loaded
-            .iter()
-            .map(|(n, b)| (n.as_str(), b.as_slice()))
-            .collect();
-        for r in app.ingest_ssmix2_batch(f, &batch).await? {
-            summary.add(&r);
-        }
-        bar.inc(chunk.len() as u64);
-    }
+        bar.inc(reports.len() as u64);
+    })
+    .await?;
+    summary.unreadable += unreadable.load(std::sync::atomic::Ordering::Relaxed);
     bar.finish_and_clear();
     Ok(summary)
 }

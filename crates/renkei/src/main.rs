@@ -7,6 +7,7 @@
 mod admin;
 mod audit_cmd;
 mod bench;
+mod bench_splink;
 mod config;
 mod demo;
 mod gateway;
@@ -15,6 +16,9 @@ mod link_cmd;
 mod quarantine_cmd;
 
 use anyhow::Result;
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use clap::{Parser, Subcommand};
 use config::ServeArgs;
 

@@ -252,7 +252,7 @@ fn write(
     GroupWrite {
         person,
         group: group.into(),
-        records,
+        records: records.into_iter().map(Into::into).collect(),
         mode,
         provision: NewProvision {
             source_time,
