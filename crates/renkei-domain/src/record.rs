@@ -88,14 +88,16 @@ impl From<RecordInput> for EncodedRecord {
     }
 }
 
-/// A stored record.
+/// A stored record. `R` is its resource: the JSON tree (the default), or `()` for a record
+/// *head* — the index columns only, which is all that authorization, ordering and paging
+/// need; a page then loads the resources it shows.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Record {
+pub struct Record<R = serde_json::Value> {
     pub id: Uuid,
     pub person_id: PersonId,
     pub facility_id: FacilityId,
     pub source_group: String,
-    pub input: RecordInput,
+    pub input: RecordInput<R>,
     pub content_hash: String,
     pub version: i64,
     pub received_at: OffsetDateTime,

@@ -107,6 +107,58 @@ struct RecordRow {
     deleted_at: Option<OffsetDateTime>,
 }
 
+/// A record without its resource.
+#[derive(sqlx::FromRow)]
+struct HeadRow {
+    person_id: Uuid,
+    record_id: Uuid,
+    facility_id: Uuid,
+    source_group: String,
+    source_key: String,
+    resource_type: String,
+    category: String,
+    code_system: Option<String>,
+    code: Option<String>,
+    display: Option<String>,
+    effective_on: Option<Date>,
+    sensitive: bool,
+    content_hash: String,
+    version: i64,
+    received_at: OffsetDateTime,
+    updated_at: OffsetDateTime,
+    deleted_at: Option<OffsetDateTime>,
+}
+
+impl HeadRow {
+    fn into_domain(self) -> Result<Record<()>> {
+        Ok(Record {
+            id: self.record_id,
+            person_id: PersonId::from_uuid(self.person_id),
+            facility_id: FacilityId::from_uuid(self.facility_id),
+            source_group: self.source_group,
+            input: RecordInput {
+                source_key: self.source_key,
+                resource_type: self.resource_type,
+                category: self
+                    .category
+                    .parse::<AccessCategory>()
+                    .map_err(|_| StoreError::Corrupt("record category"))?,
+                code_system: self.code_system,
+                code: self.code,
+                display: self.display,
+                effective_on: self.effective_on,
+                sensitive: self.sensitive,
+                resource: (),
+            },
+            content_hash: self.content_hash,
+            version: self.version,
+            received_at: self.received_at,
+            updated_at: self.updated_at,
+            deleted_at: self.deleted_at,
+        })
+    }
+}
+
 impl RecordRow {
     fn into_domain(self) -> Result<Record> {
         Ok(Record {
@@ -910,6 +962,43 @@ impl Store {
         rows.into_iter().map(RecordRow::into_domain).collect()
     }
 
+    /// A person's live record heads (no resource), oldest first: what authorization,
+    /// ordering and paging need, without reading and parsing every resource.
+    pub async fn record_heads(&self, person: PersonId) -> Result<Vec<Record<()>>> {
+        let rows: Vec<HeadRow> = with_pool!(self, pool => {
+            sqlx::query_as(RECORD_HEADS).bind(person.as_uuid()).fetch_all(pool).await?
+        });
+        rows.into_iter().map(HeadRow::into_domain).collect()
+    }
+
+    /// Some records of a person, whole, by id (in no particular order; ids not found, or of
+    /// another person, are absent).
+    pub async fn records_by_ids(&self, person: PersonId, ids: &[Uuid]) -> Result<Vec<Record>> {
+        let mut out = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(500) {
+            let rows: Vec<RecordRow> = with_pool!(self, pool => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT person_id, record_id, facility_id, source_group, source_key, \
+                     resource_type, category, code_system, code, display, effective_on, \
+                     sensitive, resource, content_hash, version, received_at, updated_at, \
+                     deleted_at FROM records WHERE person_id = ",
+                );
+                qb.push_bind(person.as_uuid());
+                qb.push(" AND record_id IN (");
+                let mut sep = qb.separated(", ");
+                for id in chunk {
+                    sep.push_bind(*id);
+                }
+                qb.push(")");
+                qb.build_query_as().persistent(reuse(chunk.len())).fetch_all(pool).await?
+            });
+            for r in rows {
+                out.push(r.into_domain()?);
+            }
+        }
+        Ok(out)
+    }
+
     /// The live records of one group (to carry a snapshot's missing items forward).
     pub async fn group_records(
         &self,
@@ -1060,6 +1149,10 @@ const RECORDS_OF_ALL: &str = "SELECT person_id, record_id, facility_id, source_g
      WHERE person_id = $1 ORDER BY effective_on, received_at, source_key";
 const RECORDS_OF_LIVE: &str = "SELECT person_id, record_id, facility_id, source_group, source_key, \
      resource_type, category, code_system, code, display, effective_on, sensitive, resource, \
+     content_hash, version, received_at, updated_at, deleted_at FROM records \
+     WHERE person_id = $1 AND deleted_at IS NULL ORDER BY effective_on, received_at, source_key";
+const RECORD_HEADS: &str = "SELECT person_id, record_id, facility_id, source_group, source_key, \
+     resource_type, category, code_system, code, display, effective_on, sensitive, \
      content_hash, version, received_at, updated_at, deleted_at FROM records \
      WHERE person_id = $1 AND deleted_at IS NULL ORDER BY effective_on, received_at, source_key";
 const QUARANTINE_LIST: &str = "SELECT quarantine_id, facility_id, channel, source_name, payload, \

@@ -41,6 +41,10 @@ enum BenchCommand {
         #[arg(long, requires = "splink")]
         splink_dir: Option<std::path::PathBuf>,
     },
+    /// The clinician viewer on a region-sized database: summary and timeline latency
+    /// in-process (authorization and audit included) against the bare read, and pages/s over
+    /// HTTP with concurrent clients.
+    View(crate::bench_view::ViewArgs),
     /// End-to-end SS-MIX2 ingestion (decode, parse, map, link, store) against the bare insert
     /// of the same resulting rows.
     Ingest {
@@ -90,6 +94,7 @@ pub async fn run(args: BenchArgs) -> Result<()> {
             seed,
             json,
         } => ingest(messages, patients, batch, database_url, seed, json).await,
+        BenchCommand::View(a) => crate::bench_view::run(a).await,
     }
 }
 

@@ -103,7 +103,7 @@ impl Summary {
     }
 }
 
-fn progress(len: u64) -> ProgressBar {
+pub(crate) fn progress(len: u64) -> ProgressBar {
     if std::io::stderr().is_terminal() {
         let bar = ProgressBar::new(len);
         if let Ok(style) =

@@ -8,6 +8,7 @@ mod admin;
 mod audit_cmd;
 mod bench;
 mod bench_splink;
+mod bench_view;
 mod config;
 mod demo;
 mod gateway;
@@ -107,6 +108,10 @@ pub(crate) async fn run_server(
             }
         }
     });
+    // The 名寄せ index is built in the background, so the server answers at once; the first
+    // registration waits for it if it comes early.
+    let warm_app = app.clone();
+    tokio::spawn(async move { warm_app.warm_mpi_index().await });
     let state = renkei_web::AppState::new(app.clone(), secure_cookies);
     renkei_web::serve(state, listener).await?;
     ticker.abort();

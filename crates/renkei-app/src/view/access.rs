@@ -1,6 +1,6 @@
 //! Finding a patient, break-the-glass (緊急時アクセス), documents, and access reports.
 
-use super::attachments::{self, AttachmentInfo, DOCUMENT_CATEGORIES, find_record};
+use super::attachments::{self, AttachmentInfo, DOCUMENT_CATEGORIES};
 use super::read::{concept, s};
 use super::record_date;
 use crate::{Actor, App, AppError};
@@ -276,12 +276,13 @@ impl App {
                 now,
             )
             .await?;
-        let Some(r) = find_record(&opened, record_id) else {
+        let Some(record) = self.find_record(&opened, person, record_id).await? else {
             // Not there, or not visible to this user: the same answer, and still one entry.
             self.audit_view(actor, person, &opened, AuditAction::View, vec![what], now)
                 .await?;
             return Err(AppError::NotFound("document"));
         };
+        let r = &record;
         let res = &r.input.resource;
         // A document Bundle: the Composition is its first entry. A Composition may also come
         // alone.

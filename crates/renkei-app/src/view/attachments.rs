@@ -127,12 +127,21 @@ pub(crate) fn opens_as_document(r: &Record) -> bool {
     r.input.category == AccessCategory::Documents || count(r) > 0
 }
 
-/// The record a document page or file address names, among those `opened` may show.
-pub(crate) fn find_record(opened: &Opened, record_id: uuid::Uuid) -> Option<&Record> {
-    opened
-        .records
-        .iter()
-        .find(|r| r.id == record_id && opens_as_document(r))
+impl App {
+    /// The record a document page or file address names, among those `opened` may show.
+    pub(crate) async fn find_record(
+        &self,
+        opened: &Opened,
+        person: PersonId,
+        record_id: uuid::Uuid,
+    ) -> Result<Option<Record>, AppError> {
+        let head = opened.records.iter().filter(|r| r.id == record_id);
+        Ok(self
+            .load(opened, person, head)
+            .await?
+            .into_iter()
+            .find(opens_as_document))
+    }
 }
 
 /// A title for a record without a Composition: its display, else its code's name.
@@ -167,7 +176,10 @@ impl App {
                 now,
             )
             .await?;
-        let file = find_record(&opened, record_id).and_then(|r| serve(r, n));
+        let file = self
+            .find_record(&opened, person, record_id)
+            .await?
+            .and_then(|r| serve(&r, n));
         self.audit_view(
             actor,
             person,

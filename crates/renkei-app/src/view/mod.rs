@@ -27,17 +27,18 @@ use time::{Date, OffsetDateTime};
 /// The date a record counts as for rule 5 and for ordering: its clinical date, else the day it
 /// was received (JST). An undated allergy sent after registration is shown; one cannot date a
 /// record earlier than its source did.
-pub fn record_date(r: &Record) -> Date {
+pub fn record_date<R>(r: &Record<R>) -> Date {
     r.input
         .effective_on
         .unwrap_or_else(|| today_jst(r.received_at))
 }
 
-/// What a viewer call opened: the decision and the records it may show.
+/// What a viewer call opened: the decision and the heads of the records it may show (their
+/// resources are loaded by [`App::load`] for what a page actually shows).
 pub(crate) struct Opened {
     pub decision: Decision,
     pub auth: Authorized,
-    pub records: Vec<Record>,
+    pub records: Vec<Record<()>>,
     pub facility_names: HashMap<renkei_domain::FacilityId, String>,
 }
 
@@ -108,7 +109,7 @@ impl App {
         };
         let records = self
             .store
-            .records_of(person, false)
+            .record_heads(person)
             .await?
             .into_iter()
             .filter(|r| {
@@ -129,6 +130,33 @@ impl App {
             records,
             facility_names,
         })
+    }
+
+    /// The whole records of some opened heads, in their order. Each is authorized again as
+    /// loaded: a record replaced or deleted since its head was read is shown only if its new
+    /// content is still allowed.
+    pub(crate) async fn load<'a>(
+        &self,
+        opened: &Opened,
+        person: PersonId,
+        heads: impl IntoIterator<Item = &'a Record<()>>,
+    ) -> Result<Vec<Record>, AppError> {
+        let ids: Vec<uuid::Uuid> = heads.into_iter().map(|h| h.id).collect();
+        let mut by_id: HashMap<uuid::Uuid, Record> = self
+            .store
+            .records_by_ids(person, &ids)
+            .await?
+            .into_iter()
+            .filter(|r| {
+                r.deleted_at.is_none()
+                    && opened
+                        .auth
+                        .permits_record(r.input.category, record_date(r), r.input.sensitive)
+                        .is_ok()
+            })
+            .map(|r| (r.id, r))
+            .collect();
+        Ok(ids.iter().filter_map(|id| by_id.remove(id)).collect())
     }
 
     /// The patient's name for a page header, only when the decision allows demographics.

@@ -131,7 +131,22 @@ pub struct Summary {
     pub shown: BTreeSet<AccessCategory>,
 }
 
-fn facility_of(opened: &Opened, r: &Record) -> String {
+/// The newest of `records` for each key (the first of equally new ones).
+fn newest_by<'a, K: Ord>(
+    records: impl Iterator<Item = &'a Record<()>>,
+    key: impl Fn(&Record<()>) -> K,
+) -> Vec<&'a Record<()>> {
+    let mut newest: BTreeMap<K, &'a Record<()>> = BTreeMap::new();
+    for r in records {
+        let e = newest.entry(key(r)).or_insert(r);
+        if record_date(r) > record_date(*e) {
+            *e = r;
+        }
+    }
+    newest.into_values().collect()
+}
+
+fn facility_of<R>(opened: &Opened, r: &Record<R>) -> String {
     opened
         .facility_names
         .get(&r.facility_id)
@@ -361,7 +376,36 @@ impl App {
         }
         let today = crate::today_jst(now);
         let shown: BTreeSet<AccessCategory> = opened.auth.categories().clone();
-        let records = &opened.records;
+        // Choose on the heads what the summary shows, and load only that: every allergy,
+        // problem and encounter, the newest prescription of each drug per facility (recent
+        // enough), the newest result of each test.
+        let heads = &opened.records;
+        let head_of = |t: &'static str| heads.iter().filter(move |r| r.input.resource_type == t);
+        let drug = |r: &Record<()>| {
+            let key = r.input.code.clone().or_else(|| r.input.display.clone());
+            (r.facility_id, key.unwrap_or_default())
+        };
+        let test = |r: &Record<()>| {
+            let key = r.input.code.clone().or_else(|| r.input.display.clone());
+            key.unwrap_or_default()
+        };
+        let mut needed: Vec<&Record<()>> = Vec::new();
+        needed.extend(head_of("AllergyIntolerance"));
+        needed.extend(head_of("Condition"));
+        needed.extend(head_of("Encounter"));
+        needed.extend(newest_by(
+            head_of("MedicationRequest")
+                .filter(|r| record_date(*r) >= today - Duration::days(CURRENT_MEDICINE_DAYS)),
+            drug,
+        ));
+        needed.extend(newest_by(
+            heads.iter().filter(|r| {
+                r.input.resource_type == "Observation" && r.input.category == AccessCategory::Labs
+            }),
+            test,
+        ));
+        let loaded = self.load(&opened, person, needed).await?;
+        let records = &loaded;
         let of_type = |t: &'static str| records.iter().filter(move |r| r.input.resource_type == t);
 
         let allergies: Vec<AllergyItem> = of_type("AllergyIntolerance")
@@ -477,7 +521,7 @@ impl App {
 
         // The latest result of each test, so a test is not repeated needlessly.
         let mut latest: BTreeMap<String, &Record> = BTreeMap::new();
-        for r in opened.records.iter().filter(|r| {
+        for r in records.iter().filter(|r| {
             r.input.resource_type == "Observation" && r.input.category == AccessCategory::Labs
         }) {
             let key = r
@@ -568,10 +612,17 @@ impl App {
             })
             .collect();
 
-        // The summary draws on every record the user may see (the latest labs, current
-        // medicines, the facility counts): name them all.
+        // The records whose content the summary shows (the facility counts and the document
+        // list show only that records exist, from their heads).
         let mut items = vec!["summary".to_owned()];
-        items.extend(opened.records.iter().map(|r| format!("record:{}", r.id)));
+        items.extend(records.iter().map(|r| format!("record:{}", r.id)));
+        items.extend(
+            documents
+                .iter()
+                .map(|(id, ..)| format!("record:{id}"))
+                .filter(|i| !items.contains(i))
+                .collect::<Vec<_>>(),
+        );
         self.audit_view(actor, person, &opened, AuditAction::View, items, now)
             .await?;
         Ok(Summary {

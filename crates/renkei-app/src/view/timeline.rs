@@ -141,7 +141,8 @@ impl App {
             .await?;
         let names = &opened.facility_names;
         let mut facilities: BTreeMap<FacilityId, String> = BTreeMap::new();
-        let mut entries: Vec<TimelineEntry> = opened
+        // Filter, order and page on the heads; load only the page's records.
+        let mut heads: Vec<&Record<()>> = opened
             .records
             .iter()
             .filter(|r| r.input.category != AccessCategory::Demographics)
@@ -153,8 +154,23 @@ impl App {
             })
             .filter(|r| filter.category.is_none_or(|c| c == r.input.category))
             .filter(|r| filter.facility.is_none_or(|f| f == r.facility_id))
-            .filter(|r| filter.from.is_none_or(|d| record_date(r) >= d))
-            .filter(|r| filter.to.is_none_or(|d| record_date(r) <= d))
+            .filter(|r| filter.from.is_none_or(|d| record_date(*r) >= d))
+            .filter(|r| filter.to.is_none_or(|d| record_date(*r) <= d))
+            .collect();
+        // Newest day first; within a day, source order (a stable sort keeps it).
+        heads.sort_by_key(|r| std::cmp::Reverse(record_date(*r)));
+        let total = heads.len();
+        let start = filter.page.saturating_mul(PAGE_SIZE).min(total);
+        let end = (start + PAGE_SIZE).min(total);
+        let page = self
+            .load(
+                &opened,
+                person,
+                heads.get(start..end).unwrap_or_default().iter().copied(),
+            )
+            .await?;
+        let page_entries: Vec<TimelineEntry> = page
+            .iter()
             .map(|r| {
                 let (title, detail) = title_and_detail(r);
                 let files = super::attachments::count(r);
@@ -172,12 +188,6 @@ impl App {
                 }
             })
             .collect();
-        entries.sort_by_key(|e| std::cmp::Reverse(e.date));
-        let total = entries.len();
-        let start = filter.page.saturating_mul(PAGE_SIZE).min(total);
-        let end = (start + PAGE_SIZE).min(total);
-        let page_entries: Vec<TimelineEntry> =
-            entries.into_iter().skip(start).take(end - start).collect();
         let mut days: Vec<(Date, Vec<TimelineEntry>)> = Vec::new();
         for e in page_entries {
             match days.last_mut() {
@@ -224,28 +234,30 @@ impl App {
                 now,
             )
             .await?;
-        let mut table = lab_table(&opened);
+        let labs = self
+            .load(
+                &opened,
+                person,
+                opened.records.iter().filter(|r| {
+                    r.input.category == AccessCategory::Labs
+                        && r.input.resource_type == "Observation"
+                }),
+            )
+            .await?;
+        let mut table = lab_table(&opened, &labs);
         table.patient_name = self.shown_name(&opened, person).await?;
         let mut items = vec!["labs".to_owned()];
-        items.extend(
-            opened
-                .records
-                .iter()
-                .filter(|r| r.input.category == AccessCategory::Labs)
-                .map(|r| format!("record:{}", r.id)),
-        );
+        items.extend(labs.iter().map(|r| format!("record:{}", r.id)));
         self.audit_view(actor, person, &opened, AuditAction::View, items, now)
             .await?;
         Ok(table)
     }
 }
 
-fn lab_table(opened: &Opened) -> LabTable {
+fn lab_table(opened: &Opened, labs: &[Record]) -> LabTable {
     let mut by_test: BTreeMap<String, LabSeries> = BTreeMap::new();
     let mut dates = std::collections::BTreeSet::new();
-    for r in opened.records.iter().filter(|r| {
-        r.input.category == AccessCategory::Labs && r.input.resource_type == "Observation"
-    }) {
+    for r in labs {
         let res = &r.input.resource;
         let name = r
             .input
