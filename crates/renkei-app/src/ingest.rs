@@ -5,6 +5,7 @@
 //! Formats (SS-MIX2 / HL7 v2, FHIR R4) turn their input into [`IngestUnit`]s; everything after
 //! that — patient identification, storage, quarantine — is here, once.
 
+use crate::mpi::ArrivedDemographics;
 use crate::{App, AppError};
 use renkei_domain::record::{EncodedRecord, GroupOutcome, RecordInput};
 use renkei_domain::{Facility, PersonId};
@@ -288,6 +289,8 @@ impl App {
             name,
             bytes,
         };
+        // The Patient's demographics, for 名寄せ once the input is taken.
+        let mut demographics = None;
         let units = match renkei_fhir::parse_submission(bytes, facility.code.as_str()) {
             Err(e) => Err(Rejection::new(e.rule(), e.to_string())),
             Ok(sub) => match sub.patient.local_id.clone() {
@@ -298,6 +301,7 @@ impl App {
                     "no Patient.identifier with this facility's patient ID system",
                 )),
                 Some(local) => {
+                    demographics = Some(ArrivedDemographics::from_fhir(&local, &sub.patient));
                     if !sub.skipped.is_empty() {
                         tracing::info!(skipped = sub.skipped.len(), "FHIR resources not stored");
                     }
@@ -335,7 +339,12 @@ impl App {
                 }
             },
         };
-        self.ingest_units(facility, &source, units).await
+        let report = self.ingest_units(facility, &source, units).await?;
+        if report.quarantined.is_none() {
+            self.match_arrived_demographics(facility, demographics.into_iter().collect())
+                .await;
+        }
+        Ok(report)
     }
 }
 
@@ -353,8 +362,13 @@ impl App {
             name: Some(file_name),
             bytes,
         };
-        let units = prepare_ssmix2(file_name, bytes);
-        self.ingest_units(facility, &source, units).await
+        let (units, demographics) = split_demographics(prepare_ssmix2(file_name, bytes));
+        let report = self.ingest_units(facility, &source, units).await?;
+        if report.quarantined.is_none() {
+            self.match_arrived_demographics(facility, demographics.into_iter().collect())
+                .await;
+        }
+        Ok(report)
     }
 
     /// Many files of one facility's storage (an import, a gateway batch): parsed and mapped
@@ -430,6 +444,7 @@ impl App {
         let persons = self.store.persons_by_local_ids(facility.id, &ids).await?;
         let mut writes = Vec::new();
         let mut owner = Vec::new();
+        let mut arrived = Vec::new();
         for (i, file) in files.into_iter().enumerate() {
             let source = Source {
                 channel: "ssmix2",
@@ -460,6 +475,7 @@ impl App {
                                     owner.push(i);
                                 }
                             }
+                            arrived.extend(file.demographics);
                             None
                         }
                         None => Some(Rejection::new(
@@ -482,6 +498,7 @@ impl App {
                 rep.outcome.add(out);
             }
         }
+        self.match_arrived_demographics(facility, arrived).await;
         Ok(reports)
     }
 }
@@ -493,6 +510,8 @@ pub struct PreparedFile {
     pub bytes: Vec<u8>,
     payload_hash: String,
     units: Result<Vec<IngestUnit>, Rejection>,
+    /// ADT-00's demographics, for 名寄せ once the file is taken.
+    demographics: Option<ArrivedDemographics>,
 }
 
 /// Prepare files (name, bytes) on all cores, keeping their order.
@@ -500,13 +519,32 @@ pub fn prepare_ssmix2_files(files: Vec<(String, Vec<u8>)>) -> Vec<PreparedFile> 
     use rayon::prelude::*;
     files
         .into_par_iter()
-        .map(|(name, bytes)| PreparedFile {
-            units: prepare_ssmix2(&name, &bytes).and_then(check_text),
-            payload_hash: sha256_hex(&bytes),
-            name,
-            bytes,
+        .map(|(name, bytes)| {
+            let (units, demographics) = split_demographics(prepare_ssmix2(&name, &bytes));
+            PreparedFile {
+                units: units.and_then(check_text),
+                demographics,
+                payload_hash: sha256_hex(&bytes),
+                name,
+                bytes,
+            }
         })
         .collect()
+}
+
+/// The groups of one SS-MIX2 file, and the demographics it carries (ADT-00) for 名寄せ.
+type Ssmix2Units = (Vec<IngestUnit>, Option<ArrivedDemographics>);
+
+fn split_demographics(
+    prepared: Result<Ssmix2Units, Rejection>,
+) -> (
+    Result<Vec<IngestUnit>, Rejection>,
+    Option<ArrivedDemographics>,
+) {
+    match prepared {
+        Ok((units, demographics)) => (Ok(units), demographics),
+        Err(r) => (Err(r), None),
+    }
 }
 
 /// The order in which an SS-MIX2 storage's files must be applied: versions of one group in the
@@ -532,7 +570,7 @@ fn ssmix2_group(name: &renkei_hl7::ssmix2::FileName) -> String {
 
 /// Parse, check and map one SS-MIX2 file into the groups it writes. The file name decides the
 /// patient and the group (the logical key); the message must agree with it.
-fn prepare_ssmix2(file_name: &str, bytes: &[u8]) -> Result<Vec<IngestUnit>, Rejection> {
+fn prepare_ssmix2(file_name: &str, bytes: &[u8]) -> Result<Ssmix2Units, Rejection> {
     use renkei_hl7::ssmix2::{ConditionFlag, FileName};
     let name = FileName::parse(file_name.trim())
         .map_err(|e| Rejection::new("bad-file-name", e.to_string()))?;
@@ -543,7 +581,8 @@ fn prepare_ssmix2(file_name: &str, bytes: &[u8]) -> Result<Vec<IngestUnit>, Reje
     let group = ssmix2_group(&name);
     let local_patient_id = key.patient_id.clone();
     let source_time = Some(name.timestamp().start());
-    Ok(match name.flag() {
+    let mut demographics = None;
+    let units = match name.flag() {
         // An older version of a record the source has since updated: the newer file (flag 1)
         // carries the current content, and our own history keeps what we had.
         ConditionFlag::Superseded => Vec::new(),
@@ -554,10 +593,11 @@ fn prepare_ssmix2(file_name: &str, bytes: &[u8]) -> Result<Vec<IngestUnit>, Reje
             source_time,
         }],
         ConditionFlag::Current => {
-            let records: Vec<EncodedRecord> = map_ssmix2(&name, bytes)?
-                .into_iter()
-                .map(EncodedRecord::from)
-                .collect();
+            let (records, patient) = map_ssmix2(&name, bytes)?;
+            demographics = patient
+                .map(|d| ArrivedDemographics::from_adt00(&local_patient_id, &d, source_time));
+            let records: Vec<EncodedRecord> =
+                records.into_iter().map(EncodedRecord::from).collect();
             if problem_list {
                 let ended_on = name.timestamp().date();
                 vec![IngestUnit {
@@ -577,21 +617,28 @@ fn prepare_ssmix2(file_name: &str, bytes: &[u8]) -> Result<Vec<IngestUnit>, Reje
                 }]
             }
         }
-    })
+    };
+    Ok((units, demographics))
 }
 
-/// Decode, tokenize and map one SS-MIX2 message into records.
+/// Decode, tokenize and map one SS-MIX2 message into records, and ADT-00's demographics.
 fn map_ssmix2(
     name: &renkei_hl7::ssmix2::FileName,
     bytes: &[u8],
-) -> Result<Vec<RecordInput>, Rejection> {
+) -> Result<
+    (
+        Vec<RecordInput>,
+        Option<renkei_hl7::jahis::PatientDemographics>,
+    ),
+    Rejection,
+> {
     let decoded =
         renkei_hl7::decode(bytes).map_err(|e| Rejection::new("undecodable", e.to_string()))?;
     let msg = renkei_hl7::Message::parse(&decoded.text)
         .map_err(|e| Rejection::new("malformed-message", e.to_string()))?;
     let mapped = renkei_hl7::jahis::map_message(name, &msg)
         .map_err(|e| Rejection::new(e.code(), e.to_string()))?;
-    Ok(mapped.records)
+    Ok((mapped.records, mapped.patient))
 }
 
 impl App {

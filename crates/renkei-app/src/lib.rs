@@ -56,12 +56,14 @@ impl AppConfig {
     }
 }
 
-/// The application: a store, the audit signing key and the settings.
+/// The application: a store, the audit signing key, the settings, and the 名寄せ index it
+/// keeps in memory (see [`mpi`]).
 #[derive(Clone)]
 pub struct App {
     pub store: Store,
     pub signer: AuditSigner,
     pub config: AppConfig,
+    mpi: std::sync::Arc<mpi::Kept>,
 }
 
 /// Japan has one time zone and no daylight saving; dates on forms are JST dates.
@@ -84,6 +86,7 @@ impl App {
             store,
             signer,
             config,
+            mpi: std::sync::Arc::default(),
         };
         if app.store.current_matrix().await?.is_none() {
             let mut ev = renkei_domain::AuditEvent::new(

@@ -586,7 +586,10 @@ impl App {
         };
         ev.person_id = Some(person);
         ev.items = vec![format!("local-id-at:{}", facility.id)];
+        let mut index = self.lock_index().await;
         let entry = self.store.link_local_patient(&lp, ev).await?;
+        self.index_changed(&mut index, &[person]).await;
+        drop(index);
         self.after_append(entry.seq).await;
         Ok(())
     }

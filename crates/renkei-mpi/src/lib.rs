@@ -122,6 +122,8 @@
 //!
 //! **Online** ([`Index`]): the blocking keys of every record in hash maps; a new record is
 //! compared with the records sharing a key, candidates best first with their evidence.
+//! Records are inserted and removed one at a time, so a network keeps one index and updates
+//! it as residents are registered, merged and unmerged, instead of rebuilding it.
 
 mod block;
 mod compare;

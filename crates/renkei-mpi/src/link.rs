@@ -335,11 +335,17 @@ pub fn assignments(records: &[LinkRecord], clusters: &[Cluster]) -> Vec<(String,
 /// hash maps, so a new record is compared only with the records that share a key.
 ///
 /// Holds its own copy of the model. Record numbers are positions: the records it was built
-/// from, then inserted records in insertion order.
+/// from keep theirs, and [`Index::insert`] returns the number of each new record. Removing a
+/// record renumbers nothing; its number is free and goes to a record inserted later, so an
+/// index that is kept for years and updated all the time does not grow with its history.
 pub struct Index {
     model: Model,
-    records: Vec<Prepared>,
+    /// `None`: removed.
+    records: Vec<Option<Prepared>>,
     keys: Vec<HashMap<u64, Vec<u32>>>,
+    live: usize,
+    /// Numbers of removed records, for reuse.
+    free: Vec<u32>,
 }
 
 impl Index {
@@ -352,6 +358,8 @@ impl Index {
             model: model.clone(),
             records: Vec::with_capacity(n),
             keys: (0..N_KEYS).map(|_| HashMap::new()).collect(),
+            live: 0,
+            free: Vec::new(),
         };
         for p in prepared {
             index.push(p);
@@ -370,34 +378,107 @@ impl Index {
         }
     }
 
+    /// Records in the index (removed ones not counted).
     pub fn len(&self) -> usize {
-        self.records.len()
+        self.live
     }
 
     pub fn is_empty(&self) -> bool {
-        self.records.is_empty()
+        self.live == 0
+    }
+
+    /// Whether record `n` is in the index (inserted and not removed).
+    pub fn contains(&self, n: usize) -> bool {
+        matches!(self.records.get(n), Some(Some(_)))
     }
 
     pub fn model(&self) -> &Model {
         &self.model
     }
 
-    /// Adds a record; returns its number.
+    /// Adds a record; returns its number (a removed record's, if there is one).
     pub fn insert(&mut self, rec: &LinkRecord) -> usize {
         let p = prepare(rec, &self.model.term_frequencies);
         self.push(p)
     }
 
     fn push(&mut self, p: Prepared) -> usize {
-        let n = self.records.len();
-        let id = u32::try_from(n).unwrap_or(u32::MAX);
-        for (map, &k) in self.keys.iter_mut().zip(block::keys(&p).iter()) {
+        let keys = block::keys(&p);
+        let id = match self.free.pop() {
+            Some(id) => {
+                if let Some(slot) = self.records.get_mut(id as usize) {
+                    *slot = Some(p);
+                }
+                id
+            }
+            None => {
+                let id = u32::try_from(self.records.len()).unwrap_or(u32::MAX);
+                self.records.push(Some(p));
+                id
+            }
+        };
+        for (map, &k) in self.keys.iter_mut().zip(keys.iter()) {
             if k != 0 {
                 map.entry(k).or_default().push(id);
             }
         }
-        self.records.push(p);
-        n
+        self.live += 1;
+        id as usize
+    }
+
+    /// Takes record `n` out: no later search finds it. Returns whether it was there.
+    pub fn remove(&mut self, n: usize) -> bool {
+        let Some(p) = self.records.get_mut(n).and_then(Option::take) else {
+            return false;
+        };
+        let id = u32::try_from(n).unwrap_or(u32::MAX);
+        for (map, &k) in self.keys.iter_mut().zip(block::keys(&p).iter()) {
+            if k == 0 {
+                continue;
+            }
+            if let Some(ids) = map.get_mut(&k) {
+                if let Some(at) = ids.iter().position(|&x| x == id) {
+                    ids.swap_remove(at);
+                }
+                if ids.is_empty() {
+                    map.remove(&k);
+                }
+            }
+        }
+        self.live -= 1;
+        self.free.push(id);
+        true
+    }
+
+    /// Whether `rec` tells anything that record `n` does not: a field present in `rec` whose
+    /// folded value differs from record `n`'s (missing there included). Spelling that folds
+    /// alike (width, itaiji, 丁目/番地 or hyphens, a prefecture left out) is no news; a field
+    /// `rec` lacks is no news either. `true` when record `n` is not in the index.
+    pub fn adds_to(&self, n: usize, rec: &LinkRecord) -> bool {
+        let Some(Some(old)) = self.records.get(n) else {
+            return true;
+        };
+        let new = prepare(rec, &self.model.term_frequencies);
+        fn news<T: PartialEq>(new: &Option<T>, old: &Option<T>) -> bool {
+            new.is_some() && new != old
+        }
+        news(&new.kanji, &old.kanji)
+            || news(&new.kana, &old.kana)
+            || (new.sex != 0 && new.sex != old.sex)
+            || news(&new.birth, &old.birth)
+            || news(&new.postal, &old.postal)
+            || match (&new.address, &old.address) {
+                (None, _) => false,
+                (Some(_), None) => true,
+                // The prefecture is optional in an address: only a different one is news.
+                (Some(a), Some(b)) => {
+                    a.body != b.body
+                        || (a.prefecture.is_some()
+                            && b.prefecture.is_some()
+                            && a.prefecture != b.prefecture)
+                }
+            }
+            || news(&new.card, &old.card)
     }
 
     /// Indexed records that share a blocking key with `rec` and score at least the model's
@@ -429,7 +510,7 @@ impl Index {
         let mut scored: Vec<(usize, crate::compare::Scored)> = seen
             .into_iter()
             .filter_map(|i| {
-                let other = self.records.get(i as usize)?;
+                let other = self.records.get(i as usize)?.as_ref()?;
                 let s = score_pair(&self.model, &p, other);
                 (s.score >= floor).then_some((i as usize, s))
             })
@@ -444,5 +525,157 @@ impl Index {
     /// The outcome of a comparison under this index's model.
     pub fn classify(&self, c: &Comparison) -> Outcome {
         crate::compare::classify(&self.model, c)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+    use super::*;
+    use crate::model::{TrainOptions, train};
+    use crate::synth;
+    use std::sync::OnceLock;
+
+    fn world() -> &'static (Vec<LinkRecord>, Model) {
+        static WORLD: OnceLock<(Vec<LinkRecord>, Model)> = OnceLock::new();
+        WORLD.get_or_init(|| {
+            let (records, _) = synth::generate(400, 7);
+            let opts = TrainOptions {
+                random_pairs: 20_000,
+                threads: 2,
+                ..TrainOptions::default()
+            };
+            let model = train(&records, &opts);
+            (records, model)
+        })
+    }
+
+    /// (record_id, score) of every candidate above the floor, as a comparable list.
+    fn found(index: &Index, ids: &[String], rec: &LinkRecord) -> Vec<(String, i64)> {
+        let mut out: Vec<(String, i64)> = index
+            .candidates_above(rec, f64::NEG_INFINITY)
+            .into_iter()
+            .map(|(i, c)| (ids[i].clone(), (c.score * 1e6).round() as i64))
+            .collect();
+        out.sort();
+        out
+    }
+
+    #[test]
+    fn a_removed_record_is_never_found_again_and_the_others_still_are() {
+        let (records, model) = world();
+        let mut index = Index::build(model, records);
+        let r = &records[10];
+        let before = index.candidates(r);
+        assert_eq!(before.first().map(|(i, _)| *i), Some(10), "itself first");
+        assert!(index.remove(10));
+        assert!(!index.contains(10));
+        assert_eq!(index.len(), records.len() - 1);
+        let after = index.candidates(r);
+        assert!(after.iter().all(|(i, _)| *i != 10));
+        let others = |v: &[(usize, Comparison)]| -> Vec<usize> {
+            v.iter().map(|(i, _)| *i).filter(|&i| i != 10).collect()
+        };
+        assert_eq!(others(&after), others(&before), "nothing else changed");
+        assert!(!index.remove(10), "removing twice does nothing");
+        assert_eq!(index.len(), records.len() - 1);
+        // The freed number goes to the next record; the others keep theirs.
+        let other = &records[11];
+        assert_eq!(index.insert(other), 10);
+        assert_eq!(index.insert(r), records.len());
+        assert_eq!(
+            index.candidates(r).first().map(|(i, _)| *i),
+            Some(records.len())
+        );
+        let found: Vec<usize> = index.candidates(other).iter().map(|(i, _)| *i).collect();
+        assert!(found.contains(&10) && found.contains(&11), "{found:?}");
+    }
+
+    #[test]
+    fn inserts_and_removes_answer_like_an_index_built_from_what_remains() {
+        let (records, model) = world();
+        let (head, tail) = records.split_at(records.len() / 2);
+        let mut kept = Index::build(model, head);
+        let mut ids: Vec<String> = head.iter().map(|r| r.record_id.clone()).collect();
+        for r in tail {
+            assert_eq!(kept.insert(r), ids.len());
+            ids.push(r.record_id.clone());
+        }
+        let mut remaining = Vec::new();
+        for (n, r) in records.iter().enumerate() {
+            if n % 3 == 0 {
+                assert!(kept.remove(n));
+            } else {
+                remaining.push(r.clone());
+            }
+        }
+        // Removed and put back under a reused number.
+        for n in (1..records.len()).step_by(5).filter(|n| n % 3 != 0) {
+            let r = &records[n];
+            assert!(kept.remove(n));
+            let again = kept.insert(r);
+            ids[again].clone_from(&r.record_id);
+        }
+        let fresh = Index::build(model, &remaining);
+        let fresh_ids: Vec<String> = remaining.iter().map(|r| r.record_id.clone()).collect();
+        assert_eq!(kept.len(), fresh.len());
+        for probe in records.iter().step_by(7) {
+            assert_eq!(
+                found(&kept, &ids, probe),
+                found(&fresh, &fresh_ids, probe),
+                "probe {}",
+                probe.record_id
+            );
+        }
+    }
+
+    #[test]
+    fn news_is_a_field_that_differs_after_folding_not_a_spelling() {
+        let (records, model) = world();
+        let kana_only = LinkRecord {
+            record_id: "k".into(),
+            facility: "F".into(),
+            local_id: "1".into(),
+            name_kana: Some("ワタナベ ユウコ".into()),
+            sex: Some(renkei_domain::Sex::Female),
+            birth_date: Some((1979, 3, 15)),
+            postal_code: Some("410-1101".into()),
+            address: Some("静岡県裾野市今里100番地".into()),
+            ..LinkRecord::default()
+        };
+        let mut index = Index::build(model, records);
+        let n = index.insert(&kana_only);
+        let with = |f: &dyn Fn(&mut LinkRecord)| {
+            let mut r = kana_only.clone();
+            f(&mut r);
+            index.adds_to(n, &r)
+        };
+        assert!(!with(&|_| {}));
+        assert!(!with(&|r| r.name_kana = Some("ﾜﾀﾅﾍﾞ　ﾕｳｺ".into())), "width");
+        assert!(
+            !with(&|r| r.address = Some("裾野市今里１００".into())),
+            "prefecture, 番地"
+        );
+        assert!(!with(&|r| r.postal_code = None), "a field left out");
+        assert!(!with(&|r| r.sex = None));
+        assert!(
+            with(&|r| r.name_kanji = Some("渡辺 裕子".into())),
+            "kanji now known"
+        );
+        assert!(
+            with(&|r| r.address = Some("静岡県沼津市大手町1-2-3".into())),
+            "moved"
+        );
+        assert!(with(&|r| r.postal_code = Some("410-0801".into())));
+        assert!(with(&|r| {
+            r.insurer_number = Some("39221015".into());
+            r.insured_number = Some("123".into());
+        }));
+        assert!(index.remove(n));
+        assert!(
+            index.adds_to(n, &kana_only),
+            "a removed record knows nothing"
+        );
     }
 }

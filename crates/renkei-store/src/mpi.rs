@@ -113,6 +113,42 @@ impl Store {
         Ok(m)
     }
 
+    /// The newest trained model with its version, if any.
+    pub async fn mpi_model_versioned(&self) -> Result<Option<(i64, String)>> {
+        let m: Option<(i64, String)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT version, model FROM mpi_models ORDER BY version DESC LIMIT 1",
+            )
+            .fetch_optional(pool)
+            .await?
+        });
+        Ok(m)
+    }
+
+    /// The version of the newest trained model, if any (cheap: no model text is read).
+    pub async fn mpi_model_version(&self) -> Result<Option<i64>> {
+        let v: Option<i64> = with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT MAX(version) FROM mpi_models")
+                .fetch_one(pool)
+                .await?
+        });
+        Ok(v)
+    }
+
+    /// A person, if not merged into another.
+    pub async fn live_person(&self, id: PersonId) -> Result<Option<Person>> {
+        let row: Option<PersonRow> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT person_id, name_kanji, name_kana, sex, birth_date, postal_code, address, \
+                 phone, created_at FROM persons WHERE person_id = $1 AND merged_into IS NULL",
+            )
+            .bind(id.as_uuid())
+            .fetch_optional(pool)
+            .await?
+        });
+        row.map(PersonRow::into_domain).transpose()
+    }
+
     /// Every person not merged into another, with their local patient IDs.
     pub async fn live_persons(&self) -> Result<Vec<(Person, Vec<(FacilityId, String)>)>> {
         let rows: Vec<PersonRow> = with_pool!(self, pool => {
@@ -151,6 +187,22 @@ impl Store {
             sqlx::query_scalar(
                 "SELECT COUNT(*) FROM match_results WHERE status = 'different' AND \
                  ((person_id = $1 AND candidate_id = $2) OR (person_id = $2 AND candidate_id = $1))",
+            )
+            .bind(a.as_uuid())
+            .bind(b.as_uuid())
+            .fetch_one(pool)
+            .await?
+        });
+        Ok(n > 0)
+    }
+
+    /// Whether 名寄せ has proposed this pair before, in either direction and whatever became
+    /// of it: still open, decided different, or merged (and perhaps unmerged since).
+    pub async fn pair_proposed(&self, a: PersonId, b: PersonId) -> Result<bool> {
+        let n: i64 = with_pool!(self, pool => {
+            sqlx::query_scalar(
+                "SELECT COUNT(*) FROM match_results WHERE \
+                 (person_id = $1 AND candidate_id = $2) OR (person_id = $2 AND candidate_id = $1)",
             )
             .bind(a.as_uuid())
             .bind(b.as_uuid())

@@ -1009,10 +1009,12 @@ mod ingest {
 
 // ---- 名寄せ ------------------------------------------------------------------------------------
 
+mod mpi_online;
+
 mod mpi {
     use super::*;
 
-    async fn second_clerk(w: &World) -> Actor {
+    pub(super) async fn second_clerk(w: &World) -> Actor {
         let f = w
             .app
             .add_facility(
@@ -1049,7 +1051,7 @@ mod mpi {
         }
     }
 
-    fn resident(
+    pub(super) fn resident(
         local: &str,
         kanji: &str,
         kana: &str,
@@ -1068,7 +1070,7 @@ mod mpi {
     }
 
     /// A network of a few hundred residents so the model has something to learn from.
-    async fn trained(w: &World) {
+    pub(super) async fn trained(w: &World) {
         let names = [
             ("佐藤", "サトウ"),
             ("鈴木", "スズキ"),
@@ -1105,7 +1107,7 @@ mod mpi {
         w.app.train_mpi(None).await.unwrap();
     }
 
-    async fn live_count(w: &World) -> usize {
+    pub(super) async fn live_count(w: &World) -> usize {
         w.app.store.live_persons().await.unwrap().len()
     }
 
