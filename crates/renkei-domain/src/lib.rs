@@ -25,7 +25,7 @@ pub use consent::{Consent, ConsentError, ConsentMethod, ConsentMode, ConsentScop
 pub use facility::{Facility, FacilityCode, FacilityKind};
 pub use ids::{ConsentId, FacilityId, GrantId, PersonId, UserId};
 pub use person::{LinkMethod, LocalPatient, LocalPatientNumber, Person, Sex};
-pub use record::{GroupOutcome, Record, RecordInput};
+pub use record::{GroupOutcome, Record, RecordHead, RecordInput};
 pub use user::{LoginName, Profession, Role, User};
 
 /// Truncate a timestamp to whole microseconds: PostgreSQL keeps no more, and the audit hash

@@ -88,22 +88,35 @@ impl From<RecordInput> for EncodedRecord {
     }
 }
 
-/// A stored record. `R` is its resource: the JSON tree (the default), or `()` for a record
-/// *head* — the index columns only, which is all that authorization, ordering and paging
-/// need; a page then loads the resources it shows.
+/// A stored record.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-pub struct Record<R = serde_json::Value> {
+pub struct Record {
     pub id: Uuid,
     pub person_id: PersonId,
     pub facility_id: FacilityId,
     pub source_group: String,
-    pub input: RecordInput<R>,
+    pub input: RecordInput,
     pub content_hash: String,
     pub version: i64,
     pub received_at: OffsetDateTime,
     pub updated_at: OffsetDateTime,
     /// Deleted by the source (SS-MIX2 flag 0, or dropped from a newer group version).
     pub deleted_at: Option<OffsetDateTime>,
+}
+
+/// A live record's *head*: what authorization, ordering and paging need, without its
+/// resource. The viewer works on heads and loads the resources of what a page shows.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct RecordHead {
+    pub id: Uuid,
+    pub facility_id: FacilityId,
+    pub resource_type: String,
+    pub category: AccessCategory,
+    pub code: Option<String>,
+    pub display: Option<String>,
+    pub effective_on: Option<Date>,
+    pub sensitive: bool,
+    pub received_at: OffsetDateTime,
 }
 
 /// What storing one group did.

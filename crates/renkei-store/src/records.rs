@@ -1,7 +1,7 @@
 //! Clinical records, their history, provision log (情報提供の記録) and quarantine.
 
 use crate::{Result, Store, StoreError, in_tx, with_pool};
-use renkei_domain::record::{EncodedRecord, GroupOutcome, Record, RecordInput};
+use renkei_domain::record::{EncodedRecord, GroupOutcome, Record, RecordHead, RecordInput};
 use renkei_domain::{AccessCategory, FacilityId, PersonId};
 use serde_json::value::RawValue;
 use sqlx::types::Json;
@@ -107,54 +107,35 @@ struct RecordRow {
     deleted_at: Option<OffsetDateTime>,
 }
 
-/// A record without its resource.
+/// A record's head, read from the covering index `records_heads`.
 #[derive(sqlx::FromRow)]
 struct HeadRow {
-    person_id: Uuid,
     record_id: Uuid,
     facility_id: Uuid,
-    source_group: String,
-    source_key: String,
     resource_type: String,
     category: String,
-    code_system: Option<String>,
     code: Option<String>,
     display: Option<String>,
     effective_on: Option<Date>,
     sensitive: bool,
-    content_hash: String,
-    version: i64,
     received_at: OffsetDateTime,
-    updated_at: OffsetDateTime,
-    deleted_at: Option<OffsetDateTime>,
 }
 
 impl HeadRow {
-    fn into_domain(self) -> Result<Record<()>> {
-        Ok(Record {
+    fn into_domain(self) -> Result<RecordHead> {
+        Ok(RecordHead {
             id: self.record_id,
-            person_id: PersonId::from_uuid(self.person_id),
             facility_id: FacilityId::from_uuid(self.facility_id),
-            source_group: self.source_group,
-            input: RecordInput {
-                source_key: self.source_key,
-                resource_type: self.resource_type,
-                category: self
-                    .category
-                    .parse::<AccessCategory>()
-                    .map_err(|_| StoreError::Corrupt("record category"))?,
-                code_system: self.code_system,
-                code: self.code,
-                display: self.display,
-                effective_on: self.effective_on,
-                sensitive: self.sensitive,
-                resource: (),
-            },
-            content_hash: self.content_hash,
-            version: self.version,
+            resource_type: self.resource_type,
+            category: self
+                .category
+                .parse::<AccessCategory>()
+                .map_err(|_| StoreError::Corrupt("record category"))?,
+            code: self.code,
+            display: self.display,
+            effective_on: self.effective_on,
+            sensitive: self.sensitive,
             received_at: self.received_at,
-            updated_at: self.updated_at,
-            deleted_at: self.deleted_at,
         })
     }
 }
@@ -964,7 +945,7 @@ impl Store {
 
     /// A person's live record heads (no resource), oldest first: what authorization,
     /// ordering and paging need, without reading and parsing every resource.
-    pub async fn record_heads(&self, person: PersonId) -> Result<Vec<Record<()>>> {
+    pub async fn record_heads(&self, person: PersonId) -> Result<Vec<RecordHead>> {
         let rows: Vec<HeadRow> = with_pool!(self, pool => {
             sqlx::query_as(RECORD_HEADS).bind(person.as_uuid()).fetch_all(pool).await?
         });
@@ -1151,9 +1132,9 @@ const RECORDS_OF_LIVE: &str = "SELECT person_id, record_id, facility_id, source_
      resource_type, category, code_system, code, display, effective_on, sensitive, resource, \
      content_hash, version, received_at, updated_at, deleted_at FROM records \
      WHERE person_id = $1 AND deleted_at IS NULL ORDER BY effective_on, received_at, source_key";
-const RECORD_HEADS: &str = "SELECT person_id, record_id, facility_id, source_group, source_key, \
-     resource_type, category, code_system, code, display, effective_on, sensitive, \
-     content_hash, version, received_at, updated_at, deleted_at FROM records \
+/// Served from the partial covering index `records_heads` alone (its columns, its order).
+const RECORD_HEADS: &str = "SELECT record_id, facility_id, resource_type, category, code, \
+     display, effective_on, sensitive, received_at FROM records \
      WHERE person_id = $1 AND deleted_at IS NULL ORDER BY effective_on, received_at, source_key";
 const QUARANTINE_LIST: &str = "SELECT quarantine_id, facility_id, channel, source_name, payload, \
      payload_hash, reason_code, reason_detail, status, attempts, received_at, updated_at \

@@ -20,17 +20,49 @@ pub use timeline::{LabPoint, LabSeries, LabTable, TimelineEntry, TimelineFilter,
 use crate::{Actor, App, AppError, today_jst};
 use renkei_domain::audit::{AuditAction, AuditOutcome};
 use renkei_domain::authorize::{AccessPurpose, AccessRequest, Decision, Rule, authorize};
-use renkei_domain::{AccessCategory, Authorized, PersonId, Record};
+use renkei_domain::{AccessCategory, Authorized, PersonId, Record, RecordHead};
 use std::collections::HashMap;
 use time::{Date, OffsetDateTime};
 
 /// The date a record counts as for rule 5 and for ordering: its clinical date, else the day it
 /// was received (JST). An undated allergy sent after registration is shown; one cannot date a
 /// record earlier than its source did.
-pub fn record_date<R>(r: &Record<R>) -> Date {
-    r.input
-        .effective_on
-        .unwrap_or_else(|| today_jst(r.received_at))
+pub fn record_date(r: &impl Dated) -> Date {
+    r.effective_on()
+        .unwrap_or_else(|| today_jst(r.received_at()))
+}
+
+/// A record or its head: what [`record_date`] reads.
+pub trait Dated {
+    fn effective_on(&self) -> Option<Date>;
+    fn received_at(&self) -> OffsetDateTime;
+}
+
+impl Dated for Record {
+    fn effective_on(&self) -> Option<Date> {
+        self.input.effective_on
+    }
+    fn received_at(&self) -> OffsetDateTime {
+        self.received_at
+    }
+}
+
+impl Dated for RecordHead {
+    fn effective_on(&self) -> Option<Date> {
+        self.effective_on
+    }
+    fn received_at(&self) -> OffsetDateTime {
+        self.received_at
+    }
+}
+
+impl<T: Dated> Dated for &T {
+    fn effective_on(&self) -> Option<Date> {
+        (**self).effective_on()
+    }
+    fn received_at(&self) -> OffsetDateTime {
+        (**self).received_at()
+    }
 }
 
 /// What a viewer call opened: the decision and the heads of the records it may show (their
@@ -38,7 +70,7 @@ pub fn record_date<R>(r: &Record<R>) -> Date {
 pub(crate) struct Opened {
     pub decision: Decision,
     pub auth: Authorized,
-    pub records: Vec<Record<()>>,
+    pub records: Vec<RecordHead>,
     pub facility_names: HashMap<renkei_domain::FacilityId, String>,
 }
 
@@ -113,7 +145,7 @@ impl App {
             .await?
             .into_iter()
             .filter(|r| {
-                auth.permits_record(r.input.category, record_date(r), r.input.sensitive)
+                auth.permits_record(r.category, record_date(r), r.sensitive)
                     .is_ok()
             })
             .collect();
@@ -139,7 +171,7 @@ impl App {
         &self,
         opened: &Opened,
         person: PersonId,
-        heads: impl IntoIterator<Item = &'a Record<()>>,
+        heads: impl IntoIterator<Item = &'a RecordHead>,
     ) -> Result<Vec<Record>, AppError> {
         let ids: Vec<uuid::Uuid> = heads.into_iter().map(|h| h.id).collect();
         let mut by_id: HashMap<uuid::Uuid, Record> = self

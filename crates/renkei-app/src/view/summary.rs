@@ -7,7 +7,7 @@ use super::{Opened, record_date};
 use crate::{Actor, App, AppError};
 use renkei_domain::audit::AuditAction;
 use renkei_domain::consent::ConsentState;
-use renkei_domain::{AccessCategory, Person, PersonId, Record};
+use renkei_domain::{AccessCategory, Person, PersonId, Record, RecordHead};
 use serde::Serialize;
 use std::collections::{BTreeMap, BTreeSet};
 use time::{Date, Duration, OffsetDateTime};
@@ -133,10 +133,10 @@ pub struct Summary {
 
 /// The newest of `records` for each key (the first of equally new ones).
 fn newest_by<'a, K: Ord>(
-    records: impl Iterator<Item = &'a Record<()>>,
-    key: impl Fn(&Record<()>) -> K,
-) -> Vec<&'a Record<()>> {
-    let mut newest: BTreeMap<K, &'a Record<()>> = BTreeMap::new();
+    records: impl Iterator<Item = &'a RecordHead>,
+    key: impl Fn(&RecordHead) -> K,
+) -> Vec<&'a RecordHead> {
+    let mut newest: BTreeMap<K, &'a RecordHead> = BTreeMap::new();
     for r in records {
         let e = newest.entry(key(r)).or_insert(r);
         if record_date(r) > record_date(*e) {
@@ -146,12 +146,12 @@ fn newest_by<'a, K: Ord>(
     newest.into_values().collect()
 }
 
-fn facility_of<R>(opened: &Opened, r: &Record<R>) -> String {
-    opened
-        .facility_names
-        .get(&r.facility_id)
-        .cloned()
-        .unwrap_or_default()
+fn facility_of(opened: &Opened, r: &Record) -> String {
+    facility_name(opened, r.facility_id)
+}
+
+fn facility_name(opened: &Opened, f: renkei_domain::FacilityId) -> String {
+    opened.facility_names.get(&f).cloned().unwrap_or_default()
 }
 
 /// The generic name of a medicine for duplicate detection: its YJ ingredient (7 characters)
@@ -380,16 +380,16 @@ impl App {
         // problem and encounter, the newest prescription of each drug per facility (recent
         // enough), the newest result of each test.
         let heads = &opened.records;
-        let head_of = |t: &'static str| heads.iter().filter(move |r| r.input.resource_type == t);
-        let drug = |r: &Record<()>| {
-            let key = r.input.code.clone().or_else(|| r.input.display.clone());
+        let head_of = |t: &'static str| heads.iter().filter(move |r| r.resource_type == t);
+        let drug = |r: &RecordHead| {
+            let key = r.code.clone().or_else(|| r.display.clone());
             (r.facility_id, key.unwrap_or_default())
         };
-        let test = |r: &Record<()>| {
-            let key = r.input.code.clone().or_else(|| r.input.display.clone());
+        let test = |r: &RecordHead| {
+            let key = r.code.clone().or_else(|| r.display.clone());
             key.unwrap_or_default()
         };
-        let mut needed: Vec<&Record<()>> = Vec::new();
+        let mut needed: Vec<&RecordHead> = Vec::new();
         needed.extend(head_of("AllergyIntolerance"));
         needed.extend(head_of("Condition"));
         needed.extend(head_of("Encounter"));
@@ -399,9 +399,9 @@ impl App {
             drug,
         ));
         needed.extend(newest_by(
-            heads.iter().filter(|r| {
-                r.input.resource_type == "Observation" && r.input.category == AccessCategory::Labs
-            }),
+            heads
+                .iter()
+                .filter(|r| r.resource_type == "Observation" && r.category == AccessCategory::Labs),
             test,
         ));
         let loaded = self.load(&opened, person, needed).await?;
@@ -584,7 +584,7 @@ impl App {
         let mut shares: BTreeMap<String, (usize, Date)> = BTreeMap::new();
         for r in &opened.records {
             let e = shares
-                .entry(facility_of(&opened, r))
+                .entry(facility_name(&opened, r.facility_id))
                 .or_insert((0, record_date(r)));
             e.0 += 1;
             e.1 = e.1.max(record_date(r));
@@ -601,13 +601,13 @@ impl App {
         let documents: Vec<(String, String, Date, String)> = opened
             .records
             .iter()
-            .filter(|r| r.input.category == AccessCategory::Documents)
+            .filter(|r| r.category == AccessCategory::Documents)
             .map(|r| {
                 (
                     r.id.to_string(),
-                    r.input.display.clone().unwrap_or_else(|| "文書".into()),
+                    r.display.clone().unwrap_or_else(|| "文書".into()),
                     record_date(r),
-                    facility_of(&opened, r),
+                    facility_name(&opened, r.facility_id),
                 )
             })
             .collect();

@@ -4,7 +4,7 @@ use super::read::{concept, dosage, n, quantity, s};
 use super::{Opened, record_date};
 use crate::{Actor, App, AppError};
 use renkei_domain::audit::AuditAction;
-use renkei_domain::{AccessCategory, FacilityId, PersonId, Record};
+use renkei_domain::{AccessCategory, FacilityId, PersonId, Record, RecordHead};
 use serde::Serialize;
 use std::collections::BTreeMap;
 use time::{Date, OffsetDateTime};
@@ -142,17 +142,17 @@ impl App {
         let names = &opened.facility_names;
         let mut facilities: BTreeMap<FacilityId, String> = BTreeMap::new();
         // Filter, order and page on the heads; load only the page's records.
-        let mut heads: Vec<&Record<()>> = opened
+        let mut heads: Vec<&RecordHead> = opened
             .records
             .iter()
-            .filter(|r| r.input.category != AccessCategory::Demographics)
+            .filter(|r| r.category != AccessCategory::Demographics)
             .inspect(|r| {
                 facilities.insert(
                     r.facility_id,
                     names.get(&r.facility_id).cloned().unwrap_or_default(),
                 );
             })
-            .filter(|r| filter.category.is_none_or(|c| c == r.input.category))
+            .filter(|r| filter.category.is_none_or(|c| c == r.category))
             .filter(|r| filter.facility.is_none_or(|f| f == r.facility_id))
             .filter(|r| filter.from.is_none_or(|d| record_date(*r) >= d))
             .filter(|r| filter.to.is_none_or(|d| record_date(*r) <= d))
@@ -239,8 +239,7 @@ impl App {
                 &opened,
                 person,
                 opened.records.iter().filter(|r| {
-                    r.input.category == AccessCategory::Labs
-                        && r.input.resource_type == "Observation"
+                    r.category == AccessCategory::Labs && r.resource_type == "Observation"
                 }),
             )
             .await?;
