@@ -144,6 +144,14 @@ impl App {
         now: OffsetDateTime,
     ) -> Result<IngestReport, AppError> {
         tracing::info!(channel = source.channel, reason = %r.code, "input quarantined");
+        // Photos lose their metadata here too; the hash is of what is kept, so a resend of
+        // the same input (or a failed retry) meets the same held row.
+        let payload = match source.channel {
+            "fhir" => renkei_fhir::attachment::scrub_payload(source.bytes)
+                .unwrap_or_else(|| source.bytes.to_vec()),
+            _ => source.bytes.to_vec(),
+        };
+        let payload_hash = sha256_hex(&payload);
         let id = self
             .store
             .quarantine(
@@ -151,8 +159,8 @@ impl App {
                     facility_id: facility.id,
                     channel: source.channel,
                     source_name: source.name.map(str::to_owned),
-                    payload: source.bytes.to_vec(),
-                    payload_hash: sha256_hex(source.bytes),
+                    payload,
+                    payload_hash,
                     reason_code: r.code,
                     reason_detail: r.detail,
                 },

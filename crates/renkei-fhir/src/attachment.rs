@@ -245,6 +245,21 @@ fn is_file(obj: &serde_json::Map<String, Value>) -> bool {
         && obj.get("contentType").is_some_and(Value::is_string)
 }
 
+/// A FHIR payload as quarantine may keep it: the same JSON with photo metadata removed, or
+/// `None` when nothing had to change. Input held for another reason (an unregistered patient,
+/// a broken rule) must not keep the position of a patient's home in a wound photo either.
+/// When the payload is not JSON, or one of its files cannot be read, it cannot be cleaned and
+/// is kept as it came (`None`).
+pub fn scrub_payload(bytes: &[u8]) -> Option<Vec<u8>> {
+    let mut root: Value = serde_json::from_slice(bytes).ok()?;
+    let before = root.clone();
+    sanitize(&mut root).ok()?;
+    if root == before {
+        return None;
+    }
+    serde_json::to_vec(&root).ok()
+}
+
 /// Check every file in a payload and remove photo metadata, in place. `size` and `hash`
 /// (SHA-1, base64, as FHIR defines it) are brought up to date when present and the file
 /// changed.

@@ -131,6 +131,38 @@ pub struct Summary {
     pub shown: BTreeSet<AccessCategory>,
 }
 
+/// One line per visit or stay. A facility sends an admission, its transfers and its discharge
+/// as separate messages (SS-MIX2 ADT-22, ADT-42, ADT-52), each its own Encounter: those with the
+/// same visit number (PV1-19), or without one but starting on the same day, are one stay, from
+/// its earliest start to its latest end.
+fn one_per_stay(
+    encounters: impl Iterator<Item = (renkei_domain::FacilityId, Option<String>, EncounterItem)>,
+) -> Vec<EncounterItem> {
+    let mut stays: Vec<((renkei_domain::FacilityId, Option<String>), EncounterItem)> = Vec::new();
+    for (facility, visit, e) in encounters {
+        let same = |(f, v): &(renkei_domain::FacilityId, Option<String>), s: &EncounterItem| {
+            *f == facility
+                && match (v, &visit) {
+                    (Some(a), Some(b)) => a == b,
+                    (None, None) => s.start.is_some() && s.start == e.start,
+                    _ => false,
+                }
+        };
+        match stays.iter_mut().find(|(k, s)| same(k, s)) {
+            Some((_, stay)) => {
+                if e.start.is_some() && (stay.start.is_none() || e.start < stay.start) {
+                    stay.start = e.start;
+                }
+                if e.end > stay.end {
+                    stay.end = e.end;
+                }
+            }
+            None => stays.push(((facility, visit), e)),
+        }
+    }
+    stays.into_iter().map(|(_, s)| s).collect()
+}
+
 /// The newest of `records` for each key (the first of equally new ones).
 fn newest_by<'a, K: Ord>(
     records: impl Iterator<Item = &'a RecordHead>,
@@ -562,8 +594,9 @@ impl App {
             .collect();
         latest_labs.sort_by(|a, b| b.taken_on.cmp(&a.taken_on).then(a.name.cmp(&b.name)));
 
-        let mut encounters: Vec<EncounterItem> = of_type("Encounter")
-            .map(|r| EncounterItem {
+        let encounters_of = of_type("Encounter").map(|r| {
+            let visit = s(&r.input.resource, &["identifier", "0", "value"]).map(str::to_owned);
+            let item = EncounterItem {
                 kind: s(&r.input.resource, &["class", "code"])
                     .map(|c| match c {
                         "IMP" => "入院".to_owned(),
@@ -576,8 +609,10 @@ impl App {
                     .map(|d| d.chars().take(10).collect()),
                 end: s(&r.input.resource, &["period", "end"]).map(|d| d.chars().take(10).collect()),
                 facility: facility_of(&opened, r),
-            })
-            .collect();
+            };
+            (r.facility_id, visit, item)
+        });
+        let mut encounters = one_per_stay(encounters_of);
         encounters.sort_by(|a, b| b.start.cmp(&a.start));
         encounters.truncate(10);
 
@@ -645,6 +680,48 @@ impl App {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn stay(start: Option<&str>, end: Option<&str>) -> EncounterItem {
+        EncounterItem {
+            kind: "入院".into(),
+            start: start.map(str::to_owned),
+            end: end.map(str::to_owned),
+            facility: "A病院".into(),
+        }
+    }
+
+    #[test]
+    fn an_admission_and_its_discharge_are_one_stay() {
+        let a = renkei_domain::FacilityId::new();
+        let b = renkei_domain::FacilityId::new();
+        let v = || Some("V1".to_owned());
+        let stays = one_per_stay(
+            [
+                (a, v(), stay(Some("2026-01-05"), None)),
+                (a, v(), stay(Some("2026-01-05"), Some("2026-01-20"))),
+                // Another facility's visit with the same number is another stay.
+                (b, v(), stay(Some("2026-01-05"), None)),
+                // Without visit numbers: the same start day is the same stay.
+                (a, None, stay(Some("2026-03-01"), None)),
+                (a, None, stay(Some("2026-03-01"), Some("2026-03-09"))),
+                (a, None, stay(Some("2026-04-01"), None)),
+            ]
+            .into_iter(),
+        );
+        let spans: Vec<(Option<&str>, Option<&str>)> = stays
+            .iter()
+            .map(|s| (s.start.as_deref(), s.end.as_deref()))
+            .collect();
+        assert_eq!(
+            spans,
+            vec![
+                (Some("2026-01-05"), Some("2026-01-20")),
+                (Some("2026-01-05"), None),
+                (Some("2026-03-01"), Some("2026-03-09")),
+                (Some("2026-04-01"), None),
+            ]
+        );
+    }
 
     #[test]
     fn a_penicillin_allergy_flags_amoxicillin() {

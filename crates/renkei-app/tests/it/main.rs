@@ -978,6 +978,53 @@ mod ingest {
     }
 
     #[tokio::test]
+    async fn a_quarantined_document_keeps_no_photo_metadata_and_is_taken_on_retry() {
+        use base64::Engine;
+        use base64::engine::general_purpose::STANDARD;
+        use renkei_testkit::attachments::{FAKE_GPS_TEXT, photo_with_gps_jpeg};
+        let w = world().await;
+        let f = w.clerk.facility.clone();
+        let photo = STANDARD.encode(photo_with_gps_jpeg());
+        // Sent before the patient is registered: held, twice, as one row.
+        let bytes = referral_with_file(f.code.as_str(), "0779", "image/jpeg", &photo);
+        for _ in 0..2 {
+            let r = w
+                .app
+                .ingest_fhir(&f, Some("ref.json"), &bytes)
+                .await
+                .unwrap();
+            assert!(r.quarantined.is_some());
+        }
+        let held = w.app.quarantine_list(Some(&f), None).await.unwrap();
+        assert_eq!(held.len(), 1, "a resend meets the same held row");
+        assert_eq!(held[0].reason_code, "unknown-patient");
+        let kept = String::from_utf8(held[0].payload.clone()).unwrap();
+        assert!(
+            !kept.contains(&photo),
+            "the photo with its metadata is not kept"
+        );
+        let files = {
+            let v: serde_json::Value = serde_json::from_str(&kept).unwrap();
+            renkei_fhir::attachment::attachments(&v)
+                .iter()
+                .filter_map(|a| a.data.map(|d| STANDARD.decode(d).unwrap()))
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(files.len(), 1);
+        assert!(
+            !files[0]
+                .windows(FAKE_GPS_TEXT.len())
+                .any(|x| x == FAKE_GPS_TEXT.as_bytes())
+        );
+        // Once the patient is registered, the held document is taken as it is kept.
+        let person = register_at(&w, &f, "0779").await;
+        let r = w.app.retry_quarantined(None, held[0].id).await.unwrap();
+        assert_eq!(r.quarantined, None, "{r:?}");
+        let records = w.app.store.records_of(person, false).await.unwrap();
+        assert!(records.iter().any(|r| r.input.resource_type == "Bundle"));
+    }
+
+    #[tokio::test]
     async fn an_attachment_that_is_not_base64_quarantines_the_input_with_its_rule() {
         let w = world().await;
         let f = w.clerk.facility.clone();
