@@ -107,36 +107,55 @@ struct RecordRow {
     deleted_at: Option<OffsetDateTime>,
 }
 
-/// A record's head, read from the covering index `records_heads`.
-#[derive(sqlx::FromRow)]
-struct HeadRow {
-    record_id: Uuid,
-    facility_id: Uuid,
-    resource_type: String,
-    category: String,
-    code: Option<String>,
-    display: Option<String>,
-    effective_on: Option<Date>,
-    sensitive: bool,
-    received_at: OffsetDateTime,
-}
+/// A record's head as the heads query gives it: a JSON array of record ID, facility ID (hex or
+/// hyphenated), resource type, category, code, display, clinical date, sensitive (0/1 or
+/// false/true), arrival (RFC 3339) and source key.
+#[derive(serde::Deserialize)]
+struct HeadRow(
+    String,
+    String,
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    serde_json::Value,
+    String,
+    String,
+);
 
 impl HeadRow {
-    fn into_domain(self) -> Result<RecordHead> {
-        Ok(RecordHead {
-            id: self.record_id,
-            facility_id: FacilityId::from_uuid(self.facility_id),
-            resource_type: self.resource_type,
-            category: self
-                .category
-                .parse::<AccessCategory>()
-                .map_err(|_| StoreError::Corrupt("record category"))?,
-            code: self.code,
-            display: self.display,
-            effective_on: self.effective_on,
-            sensitive: self.sensitive,
-            received_at: self.received_at,
-        })
+    /// The head, and its source key (to order by).
+    fn into_domain(self) -> Result<(RecordHead, String)> {
+        let corrupt = |_| StoreError::Corrupt("record head");
+        let HeadRow(id, facility, resource_type, category, code, display, on, sensitive, at, key) =
+            self;
+        let date = time::macros::format_description!("[year]-[month]-[day]");
+        Ok((
+            RecordHead {
+                id: Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt("record head"))?,
+                facility_id: FacilityId::from_uuid(
+                    Uuid::parse_str(&facility).map_err(|_| StoreError::Corrupt("record head"))?,
+                ),
+                resource_type,
+                category: category
+                    .parse::<AccessCategory>()
+                    .map_err(|_| StoreError::Corrupt("record category"))?,
+                code,
+                display,
+                effective_on: on
+                    .map(|d| Date::parse(&d, date))
+                    .transpose()
+                    .map_err(corrupt)?,
+                sensitive: match sensitive {
+                    serde_json::Value::Bool(b) => b,
+                    serde_json::Value::Number(n) => n.as_i64() != Some(0),
+                    _ => return Err(StoreError::Corrupt("record head")),
+                },
+                received_at: OffsetDateTime::parse(&at, &Rfc3339).map_err(corrupt)?,
+            },
+            key,
+        ))
     }
 }
 
@@ -943,13 +962,43 @@ impl Store {
         rows.into_iter().map(RecordRow::into_domain).collect()
     }
 
-    /// A person's live record heads (no resource), oldest first: what authorization,
-    /// ordering and paging need, without reading and parsing every resource.
+    /// A person's live record heads (no resource), oldest first (by clinical date, undated
+    /// first, then arrival and source key): what authorization, ordering and paging need,
+    /// without reading and parsing every resource.
     pub async fn record_heads(&self, person: PersonId) -> Result<Vec<RecordHead>> {
-        let rows: Vec<HeadRow> = with_pool!(self, pool => {
-            sqlx::query_as(RECORD_HEADS).bind(person.as_uuid()).fetch_all(pool).await?
+        // One row holding every head as JSON, from the covering index `records_heads`:
+        // sqlx-sqlite hands each result row across threads on its own, which cost more than
+        // the rows themselves for a person with a thousand records.
+        let json: Option<String> = match self {
+            Store::Sqlite(pool) => {
+                sqlx::query_scalar(RECORD_HEADS_SQLITE)
+                    .bind(person.as_uuid())
+                    .fetch_one(pool)
+                    .await?
+            }
+            Store::Postgres(pool) => {
+                sqlx::query_scalar(RECORD_HEADS_POSTGRES)
+                    .bind(person.as_uuid())
+                    .fetch_one(pool)
+                    .await?
+            }
+        };
+        let rows: Vec<HeadRow> = match json {
+            Some(j) => serde_json::from_str(&j).map_err(|_| StoreError::Corrupt("record heads"))?,
+            None => Vec::new(),
+        };
+        let mut heads = rows
+            .into_iter()
+            .map(HeadRow::into_domain)
+            .collect::<Result<Vec<_>>>()?;
+        heads.sort_by(|a, b| {
+            (a.0.effective_on, a.0.received_at, &a.1).cmp(&(
+                b.0.effective_on,
+                b.0.received_at,
+                &b.1,
+            ))
         });
-        rows.into_iter().map(HeadRow::into_domain).collect()
+        Ok(heads.into_iter().map(|(h, _)| h).collect())
     }
 
     /// Some records of a person, whole, by id (in no particular order; ids not found, or of
@@ -1132,10 +1181,14 @@ const RECORDS_OF_LIVE: &str = "SELECT person_id, record_id, facility_id, source_
      resource_type, category, code_system, code, display, effective_on, sensitive, resource, \
      content_hash, version, received_at, updated_at, deleted_at FROM records \
      WHERE person_id = $1 AND deleted_at IS NULL ORDER BY effective_on, received_at, source_key";
-/// Served from the partial covering index `records_heads` alone (its columns, its order).
-const RECORD_HEADS: &str = "SELECT record_id, facility_id, resource_type, category, code, \
-     display, effective_on, sensitive, received_at FROM records \
-     WHERE person_id = $1 AND deleted_at IS NULL ORDER BY effective_on, received_at, source_key";
+/// Served from the partial covering index `records_heads` alone (its columns). The two
+/// backends build the JSON differently; `HeadRow` reads either.
+const RECORD_HEADS_SQLITE: &str = "SELECT json_group_array(json_array(hex(record_id), \
+     hex(facility_id), resource_type, category, code, display, effective_on, sensitive, \
+     received_at, source_key)) FROM records WHERE person_id = $1 AND deleted_at IS NULL";
+const RECORD_HEADS_POSTGRES: &str = "SELECT json_agg(json_build_array(record_id, facility_id, \
+     resource_type, category, code, display, effective_on, sensitive, received_at, \
+     source_key))::text FROM records WHERE person_id = $1 AND deleted_at IS NULL";
 const QUARANTINE_LIST: &str = "SELECT quarantine_id, facility_id, channel, source_name, payload, \
      payload_hash, reason_code, reason_detail, status, attempts, received_at, updated_at \
      FROM quarantine WHERE ($1 IS NULL OR facility_id = $1) AND ($2 IS NULL OR status = $2) \

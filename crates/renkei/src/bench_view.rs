@@ -341,6 +341,8 @@ struct Report {
     measured_person_records: usize,
     /// The bare read of the same person's records (the baseline).
     bare_read: Latency,
+    /// The same person's record heads alone, as every view reads them first.
+    heads_read: Latency,
     summary: Latency,
     timeline_first_page: Latency,
     /// Summary and first timeline page together, as a doctor opens a patient.
@@ -369,12 +371,16 @@ async fn measure(app: &App, region: &Region, a: &ViewArgs) -> Result<Report> {
     for p in persons {
         app.patient_summary(&actor.0, *p).await?;
     }
-    let (mut bare, mut summary, mut timeline, mut both) = (vec![], vec![], vec![], vec![]);
+    let (mut bare, mut heads, mut summary, mut timeline, mut both) =
+        (vec![], vec![], vec![], vec![], vec![]);
     for round in 0..a.rounds {
         let p = *persons.get(round % persons.len()).context("person")?;
         let t = Instant::now();
         std::hint::black_box(app.store.records_of(p, false).await?);
         bare.push(t.elapsed());
+        let t = Instant::now();
+        std::hint::black_box(app.store.record_heads(p).await?);
+        heads.push(t.elapsed());
         let t = Instant::now();
         app.patient_summary(&actor.0, p).await?;
         let s = t.elapsed();
@@ -386,8 +392,9 @@ async fn measure(app: &App, region: &Region, a: &ViewArgs) -> Result<Report> {
         timeline.push(tl);
         both.push(s + tl);
     }
-    let (bare, summary, timeline, both) = (
+    let (bare, heads, summary, timeline, both) = (
         latency(bare),
+        latency(heads),
         latency(summary),
         latency(timeline),
         latency(both),
@@ -400,6 +407,7 @@ async fn measure(app: &App, region: &Region, a: &ViewArgs) -> Result<Report> {
         measured_person_records: their,
         summary_and_timeline_p99_over_bare_read_p99: both.p99_ms / bare.p99_ms.max(1e-9),
         bare_read: bare,
+        heads_read: heads,
         summary,
         timeline_first_page: timeline,
         summary_and_timeline: both,
@@ -527,6 +535,7 @@ fn print_report(r: &Report) {
         );
     };
     line("bare read (baseline)", &r.bare_read);
+    line("heads read", &r.heads_read);
     line("summary", &r.summary);
     line("timeline, first page", &r.timeline_first_page);
     line("summary + timeline", &r.summary_and_timeline);

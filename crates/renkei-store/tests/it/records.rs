@@ -192,6 +192,66 @@ async fn a_deleted_group_is_hidden_but_kept() {
 }
 
 #[tokio::test]
+async fn record_heads_are_the_live_records_in_date_order_with_their_index_columns() {
+    for (store, _dir) in backends().await {
+        let f = add_facility(&store, "141000023", FacilityKind::Hospital).await;
+        let p = person(&store, f.id).await;
+        let now = OffsetDateTime::now_utc();
+        let dated = |key: &str, on: Option<time::Date>, sensitive: bool| RecordInput {
+            effective_on: on,
+            sensitive,
+            ..lab(key, 1.0)
+        };
+        let inputs = [
+            dated("LATE", Some(date!(2026 - 05 - 01)), false),
+            dated("EARLY", Some(date!(2025 - 01 - 01)), true),
+            dated("UNDATED", None, false),
+        ];
+        store
+            .store_group(p, f.id, "g1", &inputs, &provision(), now)
+            .await
+            .unwrap();
+        store
+            .store_group(p, f.id, "g2", &[lab("GONE", 2.0)], &provision(), now)
+            .await
+            .unwrap();
+        store
+            .delete_group(p, f.id, "g2", &provision(), now)
+            .await
+            .unwrap();
+        let heads = store.record_heads(p).await.unwrap();
+        let records = store.records_of(p, false).await.unwrap();
+        let by_key = |k: &str| records.iter().find(|r| r.input.source_key == k).unwrap();
+        let order: Vec<uuid::Uuid> = ["UNDATED", "EARLY", "LATE"]
+            .iter()
+            .map(|k| by_key(k).id)
+            .collect();
+        assert_eq!(heads.iter().map(|h| h.id).collect::<Vec<_>>(), order);
+        for h in &heads {
+            let r = records.iter().find(|r| r.id == h.id).unwrap();
+            assert_eq!(h.facility_id, r.facility_id);
+            assert_eq!(h.resource_type, r.input.resource_type);
+            assert_eq!(h.category, r.input.category);
+            assert_eq!(h.code, r.input.code);
+            assert_eq!(h.display, r.input.display);
+            assert_eq!(h.effective_on, r.input.effective_on);
+            assert_eq!(h.sensitive, r.input.sensitive);
+            assert_eq!(h.received_at, r.received_at);
+        }
+        // And by id, whole.
+        let some = store.records_by_ids(p, &order[1..]).await.unwrap();
+        assert_eq!(some.len(), 2);
+        assert!(
+            store
+                .record_heads(PersonId::new())
+                .await
+                .unwrap()
+                .is_empty()
+        );
+    }
+}
+
+#[tokio::test]
 async fn the_same_bad_input_is_held_once() {
     for (store, _dir) in backends().await {
         let f = add_facility(&store, "141000023", FacilityKind::Hospital).await;
