@@ -107,9 +107,42 @@ struct RecordRow {
     deleted_at: Option<OffsetDateTime>,
 }
 
-/// A record's head as the heads query gives it: a JSON array of record ID, facility ID (hex or
-/// hyphenated), resource type, category, code, display, clinical date, sensitive (0/1 or
-/// false/true), arrival (RFC 3339) and source key.
+/// A record's head as PostgreSQL gives it, in order.
+#[derive(sqlx::FromRow)]
+struct PgHeadRow {
+    record_id: Uuid,
+    facility_id: Uuid,
+    resource_type: String,
+    category: String,
+    code: Option<String>,
+    display: Option<String>,
+    effective_on: Option<Date>,
+    sensitive: bool,
+    received_at: OffsetDateTime,
+}
+
+impl PgHeadRow {
+    fn into_domain(self) -> Result<RecordHead> {
+        Ok(RecordHead {
+            id: self.record_id,
+            facility_id: FacilityId::from_uuid(self.facility_id),
+            resource_type: self.resource_type,
+            category: self
+                .category
+                .parse::<AccessCategory>()
+                .map_err(|_| StoreError::Corrupt("record category"))?,
+            code: self.code,
+            display: self.display,
+            effective_on: self.effective_on,
+            sensitive: self.sensitive,
+            received_at: self.received_at,
+        })
+    }
+}
+
+/// A record's head as the SQLite heads query gives it: a JSON array of record ID and facility
+/// ID (hex), resource type, category, code, display, clinical date, sensitive (0/1), arrival
+/// (RFC 3339) and source key.
 #[derive(serde::Deserialize)]
 struct HeadRow(
     String,
@@ -966,9 +999,9 @@ impl Store {
     /// first, then arrival and source key): what authorization, ordering and paging need,
     /// without reading and parsing every resource.
     pub async fn record_heads(&self, person: PersonId) -> Result<Vec<RecordHead>> {
-        // One row holding every head as JSON, from the covering index `records_heads`:
-        // sqlx-sqlite hands each result row across threads on its own, which cost more than
-        // the rows themselves for a person with a thousand records.
+        // SQLite: one row holding every head as JSON, from the covering index
+        // `records_heads`: sqlx-sqlite hands each result row across threads on its own, which
+        // cost more than the rows themselves for a person with a thousand records.
         let json: Option<String> = match self {
             Store::Sqlite(pool) => {
                 sqlx::query_scalar(RECORD_HEADS_SQLITE)
@@ -976,11 +1009,13 @@ impl Store {
                     .fetch_one(pool)
                     .await?
             }
+            // PostgreSQL streams rows cheaply; building JSON there only costs.
             Store::Postgres(pool) => {
-                sqlx::query_scalar(RECORD_HEADS_POSTGRES)
+                let rows: Vec<PgHeadRow> = sqlx::query_as(RECORD_HEADS_POSTGRES)
                     .bind(person.as_uuid())
-                    .fetch_one(pool)
-                    .await?
+                    .fetch_all(pool)
+                    .await?;
+                return rows.into_iter().map(PgHeadRow::into_domain).collect();
             }
         };
         let rows: Vec<HeadRow> = match json {
@@ -1181,14 +1216,15 @@ const RECORDS_OF_LIVE: &str = "SELECT person_id, record_id, facility_id, source_
      resource_type, category, code_system, code, display, effective_on, sensitive, resource, \
      content_hash, version, received_at, updated_at, deleted_at FROM records \
      WHERE person_id = $1 AND deleted_at IS NULL ORDER BY effective_on, received_at, source_key";
-/// Served from the partial covering index `records_heads` alone (its columns). The two
-/// backends build the JSON differently; `HeadRow` reads either.
+/// Served from the partial covering index `records_heads` alone (its columns), in the order
+/// `record_heads` defines (undated first, as SQLite sorts NULL).
 const RECORD_HEADS_SQLITE: &str = "SELECT json_group_array(json_array(hex(record_id), \
      hex(facility_id), resource_type, category, code, display, effective_on, sensitive, \
      received_at, source_key)) FROM records WHERE person_id = $1 AND deleted_at IS NULL";
-const RECORD_HEADS_POSTGRES: &str = "SELECT json_agg(json_build_array(record_id, facility_id, \
-     resource_type, category, code, display, effective_on, sensitive, received_at, \
-     source_key))::text FROM records WHERE person_id = $1 AND deleted_at IS NULL";
+const RECORD_HEADS_POSTGRES: &str = "SELECT record_id, facility_id, resource_type, category, \
+     code, display, effective_on, sensitive, received_at FROM records \
+     WHERE person_id = $1 AND deleted_at IS NULL \
+     ORDER BY effective_on NULLS FIRST, received_at, source_key";
 const QUARANTINE_LIST: &str = "SELECT quarantine_id, facility_id, channel, source_name, payload, \
      payload_hash, reason_code, reason_detail, status, attempts, received_at, updated_at \
      FROM quarantine WHERE ($1 IS NULL OR facility_id = $1) AND ($2 IS NULL OR status = $2) \
