@@ -114,37 +114,9 @@ async fn ingest(
         .await
         .context("cannot open the bench database")?;
     let app = App::open(store, AppConfig::new(dir.path().to_path_buf())).await?;
-    let code = "1410000010";
-    let facility = app
-        .add_facility(
-            None,
-            &NewFacility {
-                code: code.into(),
-                name: "ベンチ病院".into(),
-                kind: FacilityKind::Hospital,
-                joined_on: None,
-            },
-        )
-        .await?;
-    let clerk = app
-        .create_user(
-            None,
-            &NewUserRequest {
-                facility_code: code.into(),
-                login: "bench".into(),
-                display_name: "bench".into(),
-                profession: Profession::Clerk,
-                roles: vec![Role::Clerk],
-                enrol_totp_now: true,
-            },
-        )
-        .await?;
-    let actor = Actor {
-        user: clerk.user,
-        facility: facility.clone(),
-        client_addr: None,
-        request_id: None,
-    };
+    let actor = hospital_with_clerk(&app, "1410000010", "ベンチ病院").await?;
+    let facility = actor.facility.clone();
+    let code = facility.code.as_str().to_owned();
     let pids: Vec<String> = (1..=patients.max(1)).map(|i| format!("{i:07}")).collect();
     for pid in &pids {
         app.register_resident(
@@ -164,7 +136,7 @@ async fn ingest(
         )
         .await?;
     }
-    let files = renkei_testkit::clinical::bench_messages(n, &pids, code, seed);
+    let files = renkei_testkit::clinical::bench_messages(n, &pids, &code, seed);
     let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
 
     // Decoding, tokenizing and mapping alone (no storage), to see where time goes.
@@ -271,6 +243,40 @@ async fn ingest(
         }
     }
     Ok(())
+}
+
+/// A hospital joined to the bench's network, and its clerk (who registers residents).
+pub(crate) async fn hospital_with_clerk(app: &App, code: &str, name: &str) -> Result<Actor> {
+    let facility = app
+        .add_facility(
+            None,
+            &NewFacility {
+                code: code.into(),
+                name: name.into(),
+                kind: FacilityKind::Hospital,
+                joined_on: None,
+            },
+        )
+        .await?;
+    let clerk = app
+        .create_user(
+            None,
+            &NewUserRequest {
+                facility_code: code.into(),
+                login: "clerk".into(),
+                display_name: "受付".into(),
+                profession: Profession::Clerk,
+                roles: vec![Role::Clerk],
+                enrol_totp_now: true,
+            },
+        )
+        .await?;
+    Ok(Actor {
+        user: clerk.user,
+        facility,
+        client_addr: None,
+        request_id: None,
+    })
 }
 
 /// Insert `rows` bare into the emptied records table (same columns, keys and indexes as

@@ -6,12 +6,11 @@
 
 use anyhow::{Context, Result, bail};
 use clap::Args;
-use renkei_app::facilities::NewFacility;
 use renkei_app::residents::{ConsentInput, RegistrationForm};
 use renkei_app::view::TimelineFilter;
 use renkei_app::{Actor, App, AppConfig, NewUserRequest, Store};
 use renkei_domain::record::EncodedRecord;
-use renkei_domain::{FacilityCode, FacilityKind, PersonId, Profession, Role};
+use renkei_domain::{FacilityCode, PersonId, Profession, Role};
 use renkei_store::{GroupWrite, GroupWriteMode, NewProvision};
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -126,36 +125,10 @@ async fn generate(app: &App, a: &ViewArgs) -> Result<Region> {
     for i in 0..10u32 {
         let code = FacilityCode::with_check_digit(&format!("131{:06}", 1000 + i))
             .context("facility code")?;
-        let f = app
-            .add_facility(
-                None,
-                &NewFacility {
-                    code: code.as_str().to_owned(),
-                    name: format!("ベンチ病院{i}"),
-                    kind: FacilityKind::Hospital,
-                    joined_on: None,
-                },
-            )
-            .await?;
-        let clerk = app
-            .create_user(
-                None,
-                &NewUserRequest {
-                    facility_code: code.as_str().to_owned(),
-                    login: "clerk".into(),
-                    display_name: "受付".into(),
-                    profession: Profession::Clerk,
-                    roles: vec![Role::Clerk],
-                    enrol_totp_now: true,
-                },
-            )
-            .await?;
-        facilities.push(Actor {
-            user: clerk.user,
-            facility: f,
-            client_addr: None,
-            request_id: None,
-        });
+        facilities.push(
+            crate::bench::hospital_with_clerk(app, code.as_str(), &format!("ベンチ病院{i}"))
+                .await?,
+        );
     }
     let viewer_facility = facilities.first().context("no facility")?.facility.clone();
     let doctor = app
