@@ -31,20 +31,13 @@ pub struct RecordInput<R = serde_json::Value> {
     pub resource: R,
 }
 
-impl RecordInput {
-    /// SHA-256 of the resource's JSON text: what decides "unchanged" on a resend.
-    pub fn content_hash(&self) -> String {
-        EncodedRecord::from(self.clone()).hash
-    }
-}
-
 /// A record input with its resource serialised once, as the JSON text to store, and that
 /// text's hash. Ingestion encodes records while mapping, on as many cores as there are, and
 /// drops the JSON trees there, so the storage transaction only copies text.
 #[derive(Clone, Debug)]
 pub struct EncodedRecord {
     pub input: RecordInput<Box<serde_json::value::RawValue>>,
-    /// SHA-256 (hex) of the resource text.
+    /// SHA-256 (hex) of the resource text: what decides "unchanged" on a resend.
     pub hash: String,
 }
 

@@ -181,21 +181,6 @@ impl Store {
             .collect()
     }
 
-    /// Whether a person decided these two are different people (never ask again).
-    pub async fn decided_different(&self, a: PersonId, b: PersonId) -> Result<bool> {
-        let n: i64 = with_pool!(self, pool => {
-            sqlx::query_scalar(
-                "SELECT COUNT(*) FROM match_results WHERE status = 'different' AND \
-                 ((person_id = $1 AND candidate_id = $2) OR (person_id = $2 AND candidate_id = $1))",
-            )
-            .bind(a.as_uuid())
-            .bind(b.as_uuid())
-            .fetch_one(pool)
-            .await?
-        });
-        Ok(n > 0)
-    }
-
     /// Whether 名寄せ has proposed this pair before, in either direction and whatever became
     /// of it: still open, decided different, or merged (and perhaps unmerged since).
     pub async fn pair_proposed(&self, a: PersonId, b: PersonId) -> Result<bool> {

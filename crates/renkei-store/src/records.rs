@@ -107,6 +107,12 @@ struct RecordRow {
     deleted_at: Option<OffsetDateTime>,
 }
 
+/// A category as stored; anything else means the row was not written by this store.
+fn stored_category(s: &str) -> Result<AccessCategory> {
+    s.parse::<AccessCategory>()
+        .map_err(|_| StoreError::Corrupt("record category"))
+}
+
 /// A record's head as PostgreSQL gives it, in order.
 #[derive(sqlx::FromRow)]
 struct PgHeadRow {
@@ -127,10 +133,7 @@ impl PgHeadRow {
             id: self.record_id,
             facility_id: FacilityId::from_uuid(self.facility_id),
             resource_type: self.resource_type,
-            category: self
-                .category
-                .parse::<AccessCategory>()
-                .map_err(|_| StoreError::Corrupt("record category"))?,
+            category: stored_category(&self.category)?,
             code: self.code,
             display: self.display,
             effective_on: self.effective_on,
@@ -171,9 +174,7 @@ impl HeadRow {
                     Uuid::parse_str(&facility).map_err(|_| StoreError::Corrupt("record head"))?,
                 ),
                 resource_type,
-                category: category
-                    .parse::<AccessCategory>()
-                    .map_err(|_| StoreError::Corrupt("record category"))?,
+                category: stored_category(&category)?,
                 code,
                 display,
                 effective_on: on
@@ -202,10 +203,7 @@ impl RecordRow {
             input: RecordInput {
                 source_key: self.source_key,
                 resource_type: self.resource_type,
-                category: self
-                    .category
-                    .parse::<AccessCategory>()
-                    .map_err(|_| StoreError::Corrupt("record category"))?,
+                category: stored_category(&self.category)?,
                 code_system: self.code_system,
                 code: self.code,
                 display: self.display,
@@ -391,10 +389,7 @@ impl Content<'_> {
             Content::Stored(c) => Ok(RecordInput {
                 source_key: source_key.to_owned(),
                 resource_type: c.resource_type.clone(),
-                category: c
-                    .category
-                    .parse::<AccessCategory>()
-                    .map_err(|_| StoreError::Corrupt("record category"))?,
+                category: stored_category(&c.category)?,
                 code_system: c.code_system.clone(),
                 code: c.code.clone(),
                 display: c.display.clone(),

@@ -216,7 +216,16 @@ impl App {
         }
         let now = OffsetDateTime::now_utc();
         if self.store.person(person).await?.is_none() {
-            return Err(AppError::NotFound("person"));
+            // As a viewer page answers: an ID cannot be probed for existence, and the attempt
+            // is logged.
+            let mut ev = actor.event(AuditAction::BreakGlass, now);
+            ev.items = vec![
+                format!("reason:{}", reason.code()),
+                format!("unknown-person:{person}"),
+            ];
+            ev.outcome = AuditOutcome::Denied(Rule::NoCareRelationship.code().into());
+            self.audit(ev).await?;
+            return Err(AppError::Denied(Rule::NoCareRelationship));
         }
         let decision = self
             .care_decision(actor, person, &[AccessCategory::Demographics], now)

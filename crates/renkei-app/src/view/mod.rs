@@ -20,7 +20,7 @@ pub use timeline::{LabPoint, LabSeries, LabTable, TimelineEntry, TimelineFilter,
 use crate::{Actor, App, AppError, today_jst};
 use renkei_domain::audit::{AuditAction, AuditOutcome};
 use renkei_domain::authorize::{AccessPurpose, AccessRequest, Decision, Rule, authorize};
-use renkei_domain::{AccessCategory, Authorized, PersonId, Record, RecordHead};
+use renkei_domain::{AccessCategory, Authorized, PersonId, Record, RecordHead, Role};
 use std::collections::HashMap;
 use time::{Date, OffsetDateTime};
 
@@ -118,6 +118,16 @@ impl App {
         now: OffsetDateTime,
     ) -> Result<Opened, AppError> {
         let what: Vec<String> = what.iter().map(|w| (*w).to_owned()).collect();
+        // Patient records are for clinical users; an account that only administers (a clerk,
+        // a facility admin) is refused whatever its profession, and the refusal is logged.
+        if let Err(e) = actor.require(Role::Clinical) {
+            let mut ev = actor.event(action, now);
+            ev.person_id = Some(person);
+            ev.items = what;
+            ev.outcome = AuditOutcome::Denied("role-required".into());
+            self.audit(ev).await?;
+            return Err(e);
+        }
         if self.store.person(person).await?.is_none() {
             // The same answer as for a person the facility does not care for, so that an ID
             // cannot be probed for existence; and, like every denial, it is logged.

@@ -208,9 +208,10 @@ impl App {
                 .map(|c| c.as_str().to_owned()),
         );
         items.extend(shown);
+        // Everything is read before the entry says it was shown.
+        let patient_name = self.shown_name(&opened, person).await?;
         self.audit_view(actor, person, &opened, AuditAction::View, items, now)
             .await?;
-        let patient_name = self.shown_name(&opened, person).await?;
         Ok(TimelinePage {
             days,
             page: filter.page,

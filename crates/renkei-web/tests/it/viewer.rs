@@ -170,6 +170,39 @@ async fn a_physician_with_a_care_relationship_sees_the_summary_and_one_entry_is_
 }
 
 #[tokio::test]
+async fn an_account_without_the_clinical_role_reads_no_record_and_the_refusal_is_audited() {
+    let n = net(None).await;
+    let person = patient(&n).await;
+    // A physician's account that only administers its facility's users.
+    let (cookie, _) = n
+        .signed_in(
+            "1410000010",
+            "dr.admin",
+            Profession::Physician,
+            &[Role::FacilityAdmin],
+        )
+        .await;
+    for path in ["", "/timeline", "/labs"] {
+        let before = n.audit_len().await;
+        let (status, _, page) = n
+            .send(get(&format!("/patients/{person}{path}"), Some(&cookie)))
+            .await;
+        assert_eq!(status, StatusCode::FORBIDDEN, "{path}");
+        assert!(
+            !page.contains("ペニシリン系"),
+            "{path}: nothing of the record"
+        );
+        let entries = last_entries(&n, before).await;
+        assert_eq!(entries.len(), 1, "{path}: exactly one audit entry");
+        assert_eq!(entries[0].event.person_id, Some(person));
+        assert_eq!(
+            entries[0].event.outcome,
+            AuditOutcome::Denied("role-required".into())
+        );
+    }
+}
+
+#[tokio::test]
 async fn a_care_worker_does_not_receive_what_the_matrix_hides() {
     let n = net(None).await;
     let person = patient(&n).await;
