@@ -103,16 +103,6 @@ impl Store {
         })
     }
 
-    /// The newest trained model (JSON), if any.
-    pub async fn mpi_model(&self) -> Result<Option<String>> {
-        let m: Option<String> = with_pool!(self, pool => {
-            sqlx::query_scalar("SELECT model FROM mpi_models ORDER BY version DESC LIMIT 1")
-                .fetch_optional(pool)
-                .await?
-        });
-        Ok(m)
-    }
-
     /// The newest trained model with its version, if any.
     pub async fn mpi_model_versioned(&self) -> Result<Option<(i64, String)>> {
         let m: Option<(i64, String)> = with_pool!(self, pool => {

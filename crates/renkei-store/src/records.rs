@@ -1059,30 +1059,6 @@ impl Store {
         Ok(out)
     }
 
-    /// The live records of one group (to carry a snapshot's missing items forward).
-    pub async fn group_records(
-        &self,
-        person: PersonId,
-        facility: FacilityId,
-        group: &str,
-    ) -> Result<Vec<Record>> {
-        let rows: Vec<RecordRow> = with_pool!(self, pool => {
-            sqlx::query_as(
-                "SELECT person_id, record_id, facility_id, source_group, source_key, resource_type, \
-                 category, code_system, code, display, effective_on, sensitive, resource, \
-                 content_hash, version, received_at, updated_at, deleted_at FROM records \
-                 WHERE person_id = $1 AND facility_id = $2 AND source_group = $3 \
-                 AND deleted_at IS NULL ORDER BY source_key",
-            )
-            .bind(person.as_uuid())
-            .bind(facility.as_uuid())
-            .bind(group)
-            .fetch_all(pool)
-            .await?
-        });
-        rows.into_iter().map(RecordRow::into_domain).collect()
-    }
-
     /// How many provisions a facility made (statistics, tests).
     pub async fn provision_count(&self, facility: FacilityId) -> Result<i64> {
         let n: i64 = with_pool!(self, pool => {

@@ -113,6 +113,12 @@ async fn ingest(
     let store = Store::connect(&url)
         .await
         .context("cannot open the bench database")?;
+    // The ceiling empties the records table: never on a database that holds a region.
+    if !store.facilities().await?.is_empty() {
+        anyhow::bail!(
+            "the bench database already holds facilities; bench ingest needs an empty database"
+        );
+    }
     let app = App::open(store, AppConfig::new(dir.path().to_path_buf())).await?;
     let actor = hospital_with_clerk(&app, "1410000010", "ベンチ病院").await?;
     let facility = actor.facility.clone();

@@ -94,6 +94,14 @@ pub async fn run(a: ViewArgs) -> Result<()> {
             r
         }
         Err(_) => {
+            // The bench adds a region of its own: never into a database that holds one.
+            if !app.store.facilities().await?.is_empty() {
+                bail!(
+                    "the bench database already holds facilities but {} has no bench region; \
+                     give an empty database",
+                    dir.display()
+                );
+            }
             let started = Instant::now();
             let r = generate(&app, &a).await?;
             std::fs::write(&region_file, serde_json::to_vec(&r)?)?;

@@ -192,7 +192,24 @@ pub async fn import_ssmix2(app: &App, f: &Facility, root: &Path) -> Result<Summa
         match item {
             Ok(file) => files.push(file),
             Err(e) => {
-                let bytes = std::fs::read(e.path()).unwrap_or_default();
+                use renkei_hl7::ssmix2::StorageError as E;
+                let code = match &e {
+                    E::Misfiled { .. } | E::UnexpectedFile { .. } => "wrong-folder",
+                    E::InvalidFileName { .. } | E::NonUtf8Name { .. } => "bad-file-name",
+                    // Nothing to hold: a folder out of place, or an entry that cannot be read
+                    // now (the EMR may be writing it), which the next run reads again.
+                    E::UnexpectedDirectory { .. } | E::Io { .. } => {
+                        // The path may name a patient: not logged.
+                        tracing::warn!("a storage entry was skipped (unreadable, or a folder)");
+                        summary.unreadable += 1;
+                        continue;
+                    }
+                };
+                let Ok(bytes) = std::fs::read(e.path()) else {
+                    tracing::warn!("a storage file could not be read");
+                    summary.unreadable += 1;
+                    continue;
+                };
                 let name = e
                     .path()
                     .file_name()
@@ -203,7 +220,7 @@ pub async fn import_ssmix2(app: &App, f: &Facility, root: &Path) -> Result<Summa
                     bytes: &bytes,
                 };
                 let r = app
-                    .quarantine_input(f, &source, Rejection::new("wrong-folder", e.to_string()))
+                    .quarantine_input(f, &source, Rejection::new(code, e.to_string()))
                     .await?;
                 summary.add(&r);
             }
