@@ -282,6 +282,17 @@ impl Store {
             if done.rows_affected() != 1 || s == m {
                 return Err(StoreError::Conflict("person already merged"));
             }
+            // Nor into someone who has been merged away since the pair was proposed: that
+            // would chain one person's records through another.
+            let survivor_live: i64 = sqlx::query_scalar(
+                "SELECT COUNT(*) FROM persons WHERE person_id = $1 AND merged_into IS NULL",
+            )
+            .bind(s)
+            .fetch_one(&mut *tx)
+            .await?;
+            if survivor_live != 1 {
+                return Err(StoreError::Conflict("person already merged"));
+            }
             let mut moved = Moved {
                 local_patients: sqlx::query_as(
                     "SELECT facility_id, local_id FROM local_patients WHERE person_id = $1",
@@ -374,15 +385,19 @@ impl Store {
             .execute(&mut *tx)
             .await?;
             if let Some(id) = match_id {
-                sqlx::query(
+                // Two reviewers deciding one pair at once: the first decision stands.
+                let done = sqlx::query(
                     "UPDATE match_results SET status = 'same', decided_by = $2, decided_at = $3 \
-                     WHERE match_id = $1",
+                     WHERE match_id = $1 AND status = 'open'",
                 )
                 .bind(id)
                 .bind(by.map(|u| u.as_uuid()))
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
+                if done.rows_affected() != 1 {
+                    return Err(StoreError::Conflict("match already decided"));
+                }
             }
             append_in_tx!(tx, audit);
             merge_id

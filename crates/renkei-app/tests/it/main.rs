@@ -1303,6 +1303,27 @@ mod mpi {
             .decide_match(&w.clerk, item.match_id, false)
             .await
             .unwrap();
+        // A second reviewer's "same" that was on its way loses to the first decision: the
+        // store refuses the merge and nothing moves.
+        let late = w
+            .app
+            .store
+            .merge_persons(
+                item.candidate.id,
+                item.person.id,
+                Some(item.match_id),
+                None,
+                renkei_domain::AuditEvent::new(
+                    renkei_domain::AuditAction::Merge,
+                    time::OffsetDateTime::now_utc(),
+                ),
+            )
+            .await;
+        assert!(
+            matches!(late, Err(renkei_store::StoreError::Conflict(_))),
+            "{late:?}"
+        );
+        assert!(w.app.store.merges(10).await.unwrap().is_empty());
         // Matching the same person again does not ask about that pair again.
         w.app.match_new_person(d).await.unwrap();
         let again = w.app.review_queue(&w.clerk).await.unwrap();
