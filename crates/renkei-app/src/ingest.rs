@@ -223,12 +223,14 @@ impl App {
             .ingest_input(&facility, &q.channel, q.source_name.as_deref(), &q.payload)
             .await?;
         if report.quarantined.is_none() {
+            // The retry itself was audited above.
             self.store
                 .update_quarantine(
                     id,
                     QuarantineStatus::Resolved,
                     None,
                     OffsetDateTime::now_utc(),
+                    None,
                 )
                 .await?;
         }
@@ -247,15 +249,14 @@ impl App {
             None => renkei_domain::AuditEvent::new(renkei_domain::AuditAction::AdminChange, now),
         };
         ev.items = vec![format!("quarantine-discard:{id}")];
-        self.audit(ev).await?;
-        self.store
-            .update_quarantine(
-                id,
-                QuarantineStatus::Discarded,
-                None,
-                OffsetDateTime::now_utc(),
-            )
-            .await?;
+        // The change and its audit entry in one transaction.
+        if let Some(entry) = self
+            .store
+            .update_quarantine(id, QuarantineStatus::Discarded, None, now, Some(ev))
+            .await?
+        {
+            self.after_append(entry.seq).await;
+        }
         Ok(())
     }
 

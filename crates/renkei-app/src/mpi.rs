@@ -173,18 +173,24 @@ impl App {
         }
         let records = self.mpi_records().await?;
         let model = tokio_free_train(&records);
-        let version = self.store.save_mpi_model(&model.to_json()).await?;
-        *self.mpi.index.lock().await = None;
         let now = OffsetDateTime::now_utc();
         let mut ev = match by {
             Some(a) => a.event(AuditAction::AdminChange, now),
             None => AuditEvent::new(AuditAction::AdminChange, now),
         };
-        ev.items = vec![
-            format!("mpi-model:v{version}"),
-            format!("records:{}", records.len()),
-        ];
-        self.audit(ev).await?;
+        // The model and its audit entry in one transaction; the version is known only there.
+        let (version, entry) = self
+            .store
+            .save_mpi_model(&model.to_json(), |version| {
+                ev.items = vec![
+                    format!("mpi-model:v{version}"),
+                    format!("records:{}", records.len()),
+                ];
+                ev
+            })
+            .await?;
+        self.after_append(entry.seq).await;
+        *self.mpi.index.lock().await = None;
         Ok(version)
     }
 

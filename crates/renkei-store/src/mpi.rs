@@ -86,7 +86,11 @@ impl MatchRow {
 
 impl Store {
     /// Save a trained model as the next version.
-    pub async fn save_mpi_model(&self, json: &str) -> Result<i64> {
+    pub async fn save_mpi_model(
+        &self,
+        json: &str,
+        audit: impl FnOnce(i64) -> AuditEvent,
+    ) -> Result<(i64, AuditEntry)> {
         let now = OffsetDateTime::now_utc();
         in_tx!(self, tx => {
             let current: Option<i64> = sqlx::query_scalar("SELECT MAX(version) FROM mpi_models")
@@ -99,7 +103,8 @@ impl Store {
                 .bind(now)
                 .execute(&mut *tx)
                 .await?;
-            v
+            let entry = append_in_tx!(tx, audit(v));
+            (v, entry)
         })
     }
 

@@ -1,6 +1,7 @@
 //! Clinical records, their history, provision log (情報提供の記録) and quarantine.
 
 use crate::{Result, Store, StoreError, in_tx, with_pool};
+use renkei_domain::audit::{AuditEntry, AuditEvent};
 use renkei_domain::record::{EncodedRecord, GroupOutcome, Record, RecordHead, RecordInput};
 use renkei_domain::{AccessCategory, FacilityId, PersonId};
 use serde_json::value::RawValue;
@@ -1156,9 +1157,10 @@ impl Store {
         status: QuarantineStatus,
         reason: Option<(&str, &str)>,
         now: OffsetDateTime,
-    ) -> Result<()> {
+        audit: Option<AuditEvent>,
+    ) -> Result<Option<AuditEntry>> {
         let now = renkei_domain::to_micros(now);
-        with_pool!(self, pool => {
+        in_tx!(self, tx => {
             let done = sqlx::query(
                 "UPDATE quarantine SET status = $2, attempts = attempts + 1, \
                  reason_code = COALESCE($3, reason_code), reason_detail = COALESCE($4, reason_detail), \
@@ -1169,13 +1171,16 @@ impl Store {
             .bind(reason.map(|r| r.0))
             .bind(reason.map(|r| r.1))
             .bind(now)
-            .execute(pool)
+            .execute(&mut *tx)
             .await?;
             if done.rows_affected() != 1 {
                 return Err(StoreError::NotFound("quarantined input"));
             }
-        });
-        Ok(())
+            match audit {
+                Some(event) => Some(crate::audit::append_in_tx!(tx, event)),
+                None => None,
+            }
+        })
     }
 }
 

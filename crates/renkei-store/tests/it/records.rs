@@ -275,7 +275,7 @@ async fn the_same_bad_input_is_held_once() {
         assert_eq!(held[0].attempts, 2);
         assert_eq!(held[0].payload, q.payload, "original bytes kept exactly");
         store
-            .update_quarantine(id, QuarantineStatus::Resolved, None, now)
+            .update_quarantine(id, QuarantineStatus::Resolved, None, now, None)
             .await
             .unwrap();
         assert_eq!(
