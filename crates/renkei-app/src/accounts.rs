@@ -32,6 +32,14 @@ impl Actor {
         ev
     }
 
+    /// An audit event for `by`, or for the operator's CLI when `None`.
+    pub fn event_by(by: Option<&Actor>, action: AuditAction, now: OffsetDateTime) -> AuditEvent {
+        match by {
+            Some(a) => a.event(action, now),
+            None => AuditEvent::new(action, now),
+        }
+    }
+
     pub fn require(&self, role: Role) -> Result<(), AppError> {
         if self.user.has_role(role) {
             Ok(())
@@ -443,10 +451,7 @@ impl App {
             roles: req.roles.clone(),
             active: true,
         };
-        let mut ev = match by {
-            Some(a) => a.event(AuditAction::AdminChange, now),
-            None => AuditEvent::new(AuditAction::AdminChange, now),
-        };
+        let mut ev = crate::Actor::event_by(by, AuditAction::AdminChange, now);
         ev.items = vec![format!("user-created:{}", user.id)];
         let entry = self
             .store
@@ -498,10 +503,7 @@ impl App {
             require_office_for_office_accounts(actor, &account.user)?;
         }
         let password = readable(16)?;
-        let mut ev = match by {
-            Some(a) => a.event(AuditAction::AdminChange, now),
-            None => AuditEvent::new(AuditAction::AdminChange, now),
-        };
+        let mut ev = crate::Actor::event_by(by, AuditAction::AdminChange, now);
         ev.items = vec![format!("password-reset:{}", account.user.id)];
         let entry = self
             .store

@@ -1,7 +1,7 @@
 //! Facilities: the network office adds them (参加) and records their departure (脱退).
 
 use crate::{Actor, App, AppError};
-use renkei_domain::audit::{AuditAction, AuditEvent};
+use renkei_domain::audit::AuditAction;
 use renkei_domain::{Facility, FacilityCode, FacilityId, FacilityKind, Role};
 use time::{Date, OffsetDateTime};
 
@@ -41,10 +41,7 @@ impl App {
             joined_on: f.joined_on.unwrap_or_else(|| crate::today_jst(now)),
             withdrawn_on: None,
         };
-        let mut ev = match by {
-            Some(a) => a.event(AuditAction::AdminChange, now),
-            None => AuditEvent::new(AuditAction::AdminChange, now),
-        };
+        let mut ev = crate::Actor::event_by(by, AuditAction::AdminChange, now);
         ev.items = vec![format!("facility-added:{}", facility.id)];
         let entry = self.store.insert_facility(&facility, ev).await?;
         self.after_append(entry.seq).await;
@@ -85,10 +82,7 @@ impl App {
                 message_ja: "脱退日が参加日より前です。",
             });
         }
-        let mut ev = match by {
-            Some(a) => a.event(AuditAction::AdminChange, now),
-            None => AuditEvent::new(AuditAction::AdminChange, now),
-        };
+        let mut ev = crate::Actor::event_by(by, AuditAction::AdminChange, now);
         ev.items = vec![format!("facility-withdrawn:{}", facility.id)];
         let entry = self
             .store
@@ -135,10 +129,7 @@ impl App {
         let id = uuid::Uuid::now_v7();
         let secret = crate::secrets::token()?;
         let now = OffsetDateTime::now_utc();
-        let mut ev = match by {
-            Some(a) => a.event(AuditAction::AdminChange, now),
-            None => AuditEvent::new(AuditAction::AdminChange, now),
-        };
+        let mut ev = crate::Actor::event_by(by, AuditAction::AdminChange, now);
         ev.items = vec![format!("facility-credential-issued:{}:{id}", facility.id)];
         let entry = self
             .store

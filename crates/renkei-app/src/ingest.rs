@@ -187,6 +187,36 @@ impl App {
 }
 
 impl App {
+    /// A held input `by` may act on: its own facility's for a facility admin, any for the
+    /// network office or the operator's CLI (`None`).
+    pub async fn quarantined_for(
+        &self,
+        by: Option<&crate::Actor>,
+        id: uuid::Uuid,
+    ) -> Result<Quarantined, AppError> {
+        if let Some(a) = by {
+            a.require_any(&[
+                renkei_domain::Role::FacilityAdmin,
+                renkei_domain::Role::NetworkOffice,
+            ])?;
+        }
+        let q = self
+            .store
+            .quarantined_one(id)
+            .await?
+            .ok_or(AppError::NotFound("quarantined input"))?;
+        match by {
+            Some(a)
+                if q.facility_id != a.facility.id
+                    && !a.user.has_role(renkei_domain::Role::NetworkOffice) =>
+            {
+                // Another facility's input is not even confirmed to exist.
+                Err(AppError::NotFound("quarantined input"))
+            }
+            _ => Ok(q),
+        }
+    }
+
     /// Run a held input through ingestion again; it is marked resolved once taken. `by` is
     /// the facility admin or office user (audited), `None` the operator's CLI.
     pub async fn retry_quarantined(
@@ -194,11 +224,7 @@ impl App {
         by: Option<&crate::Actor>,
         id: uuid::Uuid,
     ) -> Result<IngestReport, AppError> {
-        let q = self
-            .store
-            .quarantined_one(id)
-            .await?
-            .ok_or(AppError::NotFound("quarantined input"))?;
+        let q = self.quarantined_for(by, id).await?;
         if q.reason_code == "wrong-folder" {
             // The file name alone would file it under the patient it names, which is what the
             // storage contradicted: it must be filed correctly at the source and sent again.
@@ -208,10 +234,7 @@ impl App {
             });
         }
         let now = OffsetDateTime::now_utc();
-        let mut ev = match by {
-            Some(a) => a.event(renkei_domain::AuditAction::AdminChange, now),
-            None => renkei_domain::AuditEvent::new(renkei_domain::AuditAction::AdminChange, now),
-        };
+        let mut ev = crate::Actor::event_by(by, renkei_domain::AuditAction::AdminChange, now);
         ev.items = vec![format!("quarantine-retry:{id}")];
         self.audit(ev).await?;
         let facility = self
@@ -243,11 +266,9 @@ impl App {
         by: Option<&crate::Actor>,
         id: uuid::Uuid,
     ) -> Result<(), AppError> {
+        self.quarantined_for(by, id).await?;
         let now = OffsetDateTime::now_utc();
-        let mut ev = match by {
-            Some(a) => a.event(renkei_domain::AuditAction::AdminChange, now),
-            None => renkei_domain::AuditEvent::new(renkei_domain::AuditAction::AdminChange, now),
-        };
+        let mut ev = crate::Actor::event_by(by, renkei_domain::AuditAction::AdminChange, now);
         ev.items = vec![format!("quarantine-discard:{id}")];
         // The change and its audit entry in one transaction.
         if let Some(entry) = self

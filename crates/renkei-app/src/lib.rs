@@ -154,10 +154,7 @@ impl App {
         let current = self.matrix().await?;
         matrix.version = current.version.saturating_add(1);
         let now = OffsetDateTime::now_utc();
-        let mut ev = match by {
-            Some(a) => a.event(renkei_domain::AuditAction::PolicyChange, now),
-            None => renkei_domain::AuditEvent::new(renkei_domain::AuditAction::PolicyChange, now),
-        };
+        let mut ev = crate::Actor::event_by(by, renkei_domain::AuditAction::PolicyChange, now);
         ev.items = vec![format!("access-matrix:v{}", matrix.version)];
         let entry = self
             .store

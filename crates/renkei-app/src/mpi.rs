@@ -174,10 +174,7 @@ impl App {
         let records = self.mpi_records().await?;
         let model = tokio_free_train(&records);
         let now = OffsetDateTime::now_utc();
-        let mut ev = match by {
-            Some(a) => a.event(AuditAction::AdminChange, now),
-            None => AuditEvent::new(AuditAction::AdminChange, now),
-        };
+        let mut ev = crate::Actor::event_by(by, AuditAction::AdminChange, now);
         // The model and its audit entry in one transaction; the version is known only there.
         let (version, entry) = self
             .store
@@ -497,9 +494,11 @@ impl App {
                 format!("match:{}", m.id),
                 format!("score:{:.1}", c.comparison.score),
             ];
-            self.store
+            let (_, entry) = self
+                .store
                 .merge_persons(c.person, person, Some(m.id), None, ev)
                 .await?;
+            self.after_append(entry.seq).await;
             online.forget(person);
             self.refresh(online, c.person).await?;
         }
@@ -591,7 +590,8 @@ impl App {
             ev.person_id = Some(m.candidate);
             ev.items = vec![format!("merged:{}", m.person), format!("match:{match_id}")];
             let mut index = self.lock_index().await;
-            self.store
+            let (_, entry) = self
+                .store
                 .merge_persons(
                     m.candidate,
                     m.person,
@@ -600,6 +600,7 @@ impl App {
                     ev,
                 )
                 .await?;
+            self.after_append(entry.seq).await;
             self.index_changed(&mut index, &[m.person, m.candidate])
                 .await;
         } else {
@@ -610,9 +611,11 @@ impl App {
                 format!("candidate:{}", m.candidate),
                 format!("match:{match_id}"),
             ];
-            self.store
+            let entry = self
+                .store
                 .decide_match(match_id, "different", Some(actor.user.id), ev)
                 .await?;
+            self.after_append(entry.seq).await;
         }
         Ok(())
     }
@@ -628,13 +631,11 @@ impl App {
             a.require(Role::NetworkOffice)?;
         }
         let now = OffsetDateTime::now_utc();
-        let mut ev = match actor {
-            Some(a) => a.event(AuditAction::Unmerge, now),
-            None => AuditEvent::new(AuditAction::Unmerge, now),
-        };
+        let mut ev = crate::Actor::event_by(actor, AuditAction::Unmerge, now);
         ev.items = vec![format!("merge:{merge_id}")];
         let mut index = self.lock_index().await;
-        let merge = self.store.unmerge(merge_id, ev).await?;
+        let (merge, entry) = self.store.unmerge(merge_id, ev).await?;
+        self.after_append(entry.seq).await;
         self.index_changed(&mut index, &[merge.survivor, merge.merged])
             .await;
         Ok(merge)

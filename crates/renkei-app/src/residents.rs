@@ -580,10 +580,7 @@ impl App {
             method: LinkMethod::Registered,
             linked_at: renkei_domain::to_micros(now),
         };
-        let mut ev = match by {
-            Some(a) => a.event(AuditAction::LinkLocalPatient, now),
-            None => renkei_domain::AuditEvent::new(AuditAction::LinkLocalPatient, now),
-        };
+        let mut ev = crate::Actor::event_by(by, AuditAction::LinkLocalPatient, now);
         ev.person_id = Some(person);
         ev.items = vec![format!("local-id-at:{}", facility.id)];
         let mut index = self.lock_index().await;

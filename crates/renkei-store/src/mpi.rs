@@ -271,7 +271,7 @@ impl Store {
         match_id: Option<Uuid>,
         by: Option<UserId>,
         audit: AuditEvent,
-    ) -> Result<Uuid> {
+    ) -> Result<(Uuid, AuditEntry)> {
         let now = renkei_domain::to_micros(OffsetDateTime::now_utc());
         let merge_id = Uuid::now_v7();
         let (s, m) = (survivor.as_uuid(), merged.as_uuid());
@@ -404,13 +404,13 @@ impl Store {
                     return Err(StoreError::Conflict("match already decided"));
                 }
             }
-            append_in_tx!(tx, audit);
-            merge_id
+            let entry = append_in_tx!(tx, audit);
+            (merge_id, entry)
         })
     }
 
     /// Undo a merge: exactly the rows it moved go back, and the merged person lives again.
-    pub async fn unmerge(&self, merge_id: Uuid, audit: AuditEvent) -> Result<Merge> {
+    pub async fn unmerge(&self, merge_id: Uuid, audit: AuditEvent) -> Result<(Merge, AuditEntry)> {
         let now = renkei_domain::to_micros(OffsetDateTime::now_utc());
         in_tx!(self, tx => {
             let done = sqlx::query(
@@ -469,15 +469,16 @@ impl Store {
                 .bind(m)
                 .execute(&mut *tx)
                 .await?;
-            append_in_tx!(tx, audit);
-            Merge {
+            let entry = append_in_tx!(tx, audit);
+            let merge = Merge {
                 id: merge_id,
                 survivor: PersonId::from_uuid(s),
                 merged: PersonId::from_uuid(m),
                 moved,
                 merged_at,
                 unmerged_at: Some(now),
-            }
+            };
+            (merge, entry)
         })
     }
 

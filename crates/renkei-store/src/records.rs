@@ -281,6 +281,9 @@ pub struct GroupWrite {
     pub provision: NewProvision,
 }
 
+/// Longest chain of merges followed when a batch's person was merged away meanwhile.
+const MAX_MERGE_CHAIN: usize = 8;
+
 /// Groups per lookup statement (two binds each).
 const GROUPS_PER_LOOKUP: usize = 300;
 /// Rows per multi-row statement: at most 18 binds a row, far below SQLite's 32,766 and
@@ -469,16 +472,21 @@ struct Batch<'a> {
 }
 
 impl<'a> Batch<'a> {
-    fn new(writes: &'a [GroupWrite]) -> Self {
+    /// `survivors` maps a person merged away to the person who now holds their records.
+    fn new(writes: &'a [GroupWrite], survivors: &HashMap<Uuid, PersonId>) -> Self {
         let mut groups: Vec<GroupState<'a>> = Vec::new();
         let mut index = HashMap::new();
         let mut of_write = Vec::with_capacity(writes.len());
         for w in writes {
+            let person = survivors
+                .get(&w.person.as_uuid())
+                .copied()
+                .unwrap_or(w.person);
             let gi = *index
-                .entry((w.person.as_uuid(), w.group.as_str()))
+                .entry((person.as_uuid(), w.group.as_str()))
                 .or_insert_with(|| {
                     groups.push(GroupState {
-                        person: w.person,
+                        person,
                         group: &w.group,
                         slots: BTreeMap::new(),
                         timed: false,
@@ -589,7 +597,7 @@ impl<'a> Batch<'a> {
             if !outcome.is_noop() {
                 self.provisions.push(Provided {
                     id: Uuid::now_v7(),
-                    person: w.person,
+                    person: g.person,
                     group: &w.group,
                     provision: &w.provision,
                     outcome,
@@ -759,9 +767,50 @@ impl Store {
     ) -> Result<Vec<GroupOutcome>> {
         let now = renkei_domain::to_micros(now);
         let sqlite = matches!(self, Store::Sqlite(_));
-        let mut batch = Batch::new(writes);
+        let mut persons: Vec<Uuid> = writes.iter().map(|w| w.person.as_uuid()).collect();
+        persons.sort_unstable();
+        persons.dedup();
         // Few statements per batch: per-statement overhead dominates ingestion.
         in_tx!(self, tx => {
+            // The caller looked its patients up before this transaction; one may have been
+            // merged away since. Its records go to the survivor, never to the merged person.
+            // On PostgreSQL, FOR SHARE makes a merge that starts now wait for this commit.
+            let mut survivors: HashMap<Uuid, PersonId> = HashMap::new();
+            let mut ask = persons;
+            for _ in 0..MAX_MERGE_CHAIN {
+                let mut next = Vec::new();
+                for chunk in ask.chunks(ROWS_PER_STATEMENT) {
+                    let mut qb = sqlx::QueryBuilder::new(
+                        "SELECT person_id, merged_into FROM persons WHERE person_id IN (",
+                    );
+                    let mut list = qb.separated(", ");
+                    for p in chunk {
+                        list.push_bind(*p);
+                    }
+                    qb.push(")");
+                    if !sqlite {
+                        qb.push(" FOR SHARE");
+                    }
+                    let rows: Vec<(Uuid, Option<Uuid>)> =
+                        qb.build_query_as().fetch_all(&mut *tx).await?;
+                    for (p, into) in rows {
+                        let Some(into) = into else { continue };
+                        // Point everyone who led to `p` at its survivor.
+                        for v in survivors.values_mut() {
+                            if v.as_uuid() == p {
+                                *v = PersonId::from_uuid(into);
+                            }
+                        }
+                        survivors.entry(p).or_insert(PersonId::from_uuid(into));
+                        next.push(into);
+                    }
+                }
+                if next.is_empty() {
+                    break;
+                }
+                ask = next;
+            }
+            let mut batch = Batch::new(writes, &survivors);
             let timed: Vec<&GroupState<'_>> = batch.groups.iter().filter(|g| g.timed).collect();
             let mut versions: Vec<VersionRow> = Vec::new();
             for chunk in timed.chunks(GROUPS_PER_LOOKUP) {

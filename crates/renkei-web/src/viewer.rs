@@ -115,21 +115,26 @@ pub(crate) async fn summary(
         Err(page) => return Ok(page),
     };
     let today = renkei_app::today_jst(OffsetDateTime::now_utc());
-    let p = &sm.person;
-    let mut age = today.year() - p.birth_date.year();
-    if (today.month() as u8, today.day()) < (p.birth_date.month() as u8, p.birth_date.day()) {
-        age -= 1;
-    }
+    let age = |p: &renkei_domain::Person| {
+        let mut age = today.year() - p.birth_date.year();
+        if (today.month() as u8, today.day()) < (p.birth_date.month() as u8, p.birth_date.day()) {
+            age -= 1;
+        }
+        age
+    };
+    let head = sm.person.as_ref().map(|p| PatientHead {
+        name: p.name_kanji.clone().unwrap_or_else(|| p.name_kana.clone()),
+        kana: p.name_kana.clone(),
+        sex: p.sex.label_ja(),
+        birth_date: p.birth_date.to_string(),
+        age: age(p),
+    });
     let shown = |c: AccessCategory| sm.shown.contains(&c);
     Ok(render(&SummaryPage {
         nav: Nav::for_actor(&s.0.actor, &s.0.session.csrf_token),
         tab: "summary",
         person_id: person.to_string(),
-        name: p.name_kanji.clone().unwrap_or_else(|| p.name_kana.clone()),
-        kana: p.name_kana.clone(),
-        sex: p.sex.label_ja(),
-        birth_date: p.birth_date.to_string(),
-        age,
+        head,
         consent: match sm.consent_state {
             ConsentState::Active => "共有同意あり",
             ConsentState::Withdrawn => "同意撤回",

@@ -382,17 +382,23 @@ pub(crate) struct PatientsPage {
     pub hits: Vec<HitView>,
 }
 
+/// Who the page is about: name, sex, birth date and age.
+pub(crate) struct PatientHead {
+    pub name: String,
+    pub kana: String,
+    pub sex: &'static str,
+    pub birth_date: String,
+    pub age: i32,
+}
+
 #[derive(Template)]
 #[template(path = "summary.html")]
 pub(crate) struct SummaryPage {
     pub nav: Nav,
     pub tab: &'static str,
     pub person_id: String,
-    pub name: String,
-    pub kana: String,
-    pub sex: &'static str,
-    pub birth_date: String,
-    pub age: i32,
+    /// Absent when the matrix hides demographics from this user.
+    pub head: Option<PatientHead>,
     pub consent: &'static str,
     pub break_glass: bool,
     pub allergies_shown: bool,

@@ -115,7 +115,8 @@ impl Warning {
 /// The summary page.
 #[derive(Clone, Debug, Serialize)]
 pub struct Summary {
-    pub person: Person,
+    /// The resident's demographics (基本情報), absent when the matrix hides them.
+    pub person: Option<Person>,
     pub consent_state: ConsentState,
     /// How this access was allowed (`care-relationship`, `break-glass`).
     pub access_method: String,
@@ -389,23 +390,22 @@ impl App {
                 now,
             )
             .await?;
-        let mut person_row = self
-            .store
-            .person(person)
-            .await?
-            .ok_or(AppError::NotFound("person"))?;
-        if !opened
+        // The matrix may hide demographics from this user: then no name, sex, birth date,
+        // address or phone at all, not a blanked copy.
+        let person_row = if opened
             .auth
             .categories()
             .contains(&AccessCategory::Demographics)
         {
-            // The matrix hides demographics from this user: no name, address or phone.
-            person_row.name_kanji = None;
-            person_row.name_kana = String::new();
-            person_row.address = None;
-            person_row.postal_code = None;
-            person_row.phone = None;
-        }
+            Some(
+                self.store
+                    .person(person)
+                    .await?
+                    .ok_or(AppError::NotFound("person"))?,
+            )
+        } else {
+            None
+        };
         let today = crate::today_jst(now);
         let shown: BTreeSet<AccessCategory> = opened.auth.categories().clone();
         // Choose on the heads what the summary shows, and load only that: every allergy,

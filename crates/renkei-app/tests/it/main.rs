@@ -771,6 +771,76 @@ mod ingest {
         assert_eq!(reasons.len(), 2);
     }
 
+    async fn admin_at(w: &World, code: &str, name: &str) -> Actor {
+        let facility = match w.app.store.facility_by_code(code).await.unwrap() {
+            Some(f) => f,
+            None => w
+                .app
+                .add_facility(
+                    None,
+                    &NewFacility {
+                        code: code.into(),
+                        name: name.into(),
+                        kind: FacilityKind::MedicalClinic,
+                        joined_on: None,
+                    },
+                )
+                .await
+                .unwrap(),
+        };
+        let u = w
+            .app
+            .create_user(
+                None,
+                &NewUserRequest {
+                    facility_code: code.into(),
+                    login: "admin".into(),
+                    display_name: "管理者".into(),
+                    profession: Profession::Clerk,
+                    roles: vec![Role::FacilityAdmin],
+                    enrol_totp_now: true,
+                },
+            )
+            .await
+            .unwrap();
+        Actor {
+            user: u.user,
+            facility,
+            client_addr: None,
+            request_id: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn only_the_facilitys_own_admin_or_the_office_may_retry_or_discard_its_held_input() {
+        let w = world().await;
+        let f = w.clerk.facility.clone();
+        let held = w
+            .app
+            .ingest_ssmix2(&f, "not-a-name", b"MSH|^~\\&|")
+            .await
+            .unwrap();
+        let id: uuid::Uuid = held.quarantined.unwrap().parse().unwrap();
+        let elsewhere = admin_at(&w, "1410001018", "東町内科医院").await;
+        for by in [&w.clerk, &elsewhere] {
+            assert!(w.app.retry_quarantined(Some(by), id).await.is_err());
+            assert!(w.app.discard_quarantined(Some(by), id).await.is_err());
+        }
+        let status = async || {
+            w.app
+                .store
+                .quarantined_one(id)
+                .await
+                .unwrap()
+                .unwrap()
+                .status
+        };
+        assert_eq!(status().await, renkei_app::QuarantineStatus::Held);
+        let own = admin_at(&w, "1410000010", "試験病院").await;
+        w.app.discard_quarantined(Some(&own), id).await.unwrap();
+        assert_eq!(status().await, renkei_app::QuarantineStatus::Discarded);
+    }
+
     fn ppr01(problems: &[(&str, &str, &str)]) -> Vec<u8> {
         let mut m = String::from(
             "MSH|^~\\&|HIS|SEND|GW|RCV|20260301100000||PPR^ZD1^PPR_ZD1|1|P|2.5\r\

@@ -689,3 +689,36 @@ async fn the_same_source_key_twice_in_a_group_fails_the_whole_batch() {
         assert_eq!(store.provision_count(f.id).await.unwrap(), 0);
     }
 }
+
+#[tokio::test]
+async fn records_for_a_person_merged_away_meanwhile_land_on_the_survivor() {
+    for (store, _dir) in backends().await {
+        let f = add_facility(&store, "141000031", FacilityKind::Hospital).await;
+        let (a, b, c) = (
+            person(&store, f.id).await,
+            person(&store, f.id).await,
+            person(&store, f.id).await,
+        );
+        // c into b, then b into a: c's pointer still names b.
+        for (survivor, merged) in [(b, c), (a, b)] {
+            store
+                .merge_persons(survivor, merged, None, None, event(AuditAction::Merge))
+                .await
+                .unwrap();
+        }
+        // An ingestion that looked the patient up as c before the merges writes now.
+        let out = store
+            .store_groups(
+                f.id,
+                &[replace(c, "0001|20260301|OML-11|1", vec![lab("GLU", 98.0)])],
+                OffsetDateTime::now_utc(),
+            )
+            .await
+            .unwrap();
+        assert_eq!(out[0].accepted, 1);
+        assert_eq!(store.records_of(a, false).await.unwrap().len(), 1);
+        for gone in [b, c] {
+            assert!(store.records_of(gone, false).await.unwrap().is_empty());
+        }
+    }
+}

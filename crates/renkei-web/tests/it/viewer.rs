@@ -246,6 +246,45 @@ async fn a_care_worker_does_not_receive_what_the_matrix_hides() {
 }
 
 #[tokio::test]
+async fn a_council_that_hides_demographics_hides_name_sex_and_birth_date_from_the_summary() {
+    let n = net(None).await;
+    let person = patient(&n).await;
+    let mut matrix = n.app.matrix().await.unwrap();
+    matrix
+        .by_profession
+        .get_mut(&Profession::Physician)
+        .unwrap()
+        .remove(&AccessCategory::Demographics);
+    n.app.set_matrix(None, matrix).await.unwrap();
+    let (cookie, _) = n
+        .signed_in(
+            "1410000010",
+            "dr.d",
+            Profession::Physician,
+            &[Role::Clinical],
+        )
+        .await;
+    let (status, _, page) = n
+        .send(get(&format!("/patients/{person}"), Some(&cookie)))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{page}");
+    assert!(page.contains("ペニシリン系"), "the clinical sections stay");
+    for hidden in ["花子", "ハナコ", "1940-01-02", "女　"] {
+        assert!(!page.contains(hidden), "{hidden} must be absent: {page}");
+    }
+    let (status, _, body) = n
+        .send(get(
+            &format!("/api/v1/persons/{person}/summary"),
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    let v: Value = serde_json::from_str(&body).unwrap();
+    assert!(v["person"].is_null(), "{}", v["person"]);
+    assert!(!body.contains("1940-01-02") && !body.contains("シケン"));
+}
+
+#[tokio::test]
 async fn an_unrelated_facility_sees_nothing_until_it_breaks_the_glass() {
     let n = net(None).await;
     let person = patient(&n).await;
