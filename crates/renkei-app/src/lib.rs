@@ -64,6 +64,7 @@ pub struct App {
     pub signer: AuditSigner,
     pub config: AppConfig,
     mpi: std::sync::Arc<mpi::Kept>,
+    heads: std::sync::Arc<view::HeadsCache>,
 }
 
 /// Japan has one time zone and no daylight saving; dates on forms are JST dates.
@@ -87,6 +88,7 @@ impl App {
             signer,
             config,
             mpi: std::sync::Arc::default(),
+            heads: std::sync::Arc::default(),
         };
         if app.store.current_matrix().await?.is_none() {
             let mut ev = renkei_domain::AuditEvent::new(

@@ -375,6 +375,15 @@ impl Store {
                 .execute(&mut *tx)
                 .await?;
             }
+            // Both persons' records changed: the viewer's kept heads of them are stale.
+            sqlx::query(
+                "UPDATE persons SET records_version = records_version + 1 \
+                 WHERE person_id IN ($1, $2)",
+            )
+            .bind(s)
+            .bind(m)
+            .execute(&mut *tx)
+            .await?;
             let moved_json = serde_json::to_string(&moved)
                 .map_err(|_| StoreError::Corrupt("merge list"))?;
             sqlx::query(
@@ -469,6 +478,15 @@ impl Store {
                 .bind(m)
                 .execute(&mut *tx)
                 .await?;
+            // Both persons' records changed: the viewer's kept heads of them are stale.
+            sqlx::query(
+                "UPDATE persons SET records_version = records_version + 1 \
+                 WHERE person_id IN ($1, $2)",
+            )
+            .bind(s)
+            .bind(m)
+            .execute(&mut *tx)
+            .await?;
             let entry = append_in_tx!(tx, audit);
             let merge = Merge {
                 id: merge_id,

@@ -981,6 +981,22 @@ impl Store {
                 qb.build().persistent(reuse(chunk.len())).execute(&mut *tx).await?;
             }
 
+            // Every person whose records changed: the viewer's kept heads of them are stale.
+            let mut changed: Vec<Uuid> = batch.provisions.iter().map(|p| p.person.as_uuid()).collect();
+            changed.sort_unstable();
+            changed.dedup();
+            for chunk in changed.chunks(ROWS_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "UPDATE persons SET records_version = records_version + 1 WHERE person_id IN (",
+                );
+                let mut list = qb.separated(", ");
+                for p in chunk {
+                    list.push_bind(*p);
+                }
+                qb.push(")");
+                qb.build().persistent(reuse(chunk.len())).execute(&mut *tx).await?;
+            }
+
             for chunk in batch.provisions.chunks(ROWS_PER_STATEMENT) {
                 let mut qb = sqlx::QueryBuilder::new(
                     "INSERT INTO provisions (person_id, provision_id, facility_id, channel, \

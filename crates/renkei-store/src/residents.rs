@@ -125,6 +125,17 @@ impl Store {
         })
     }
 
+    /// How many times the person's records have changed; `None` if there is no such person.
+    /// A person merged away still answers (their records are gone, so their version moved).
+    pub async fn records_version(&self, id: PersonId) -> Result<Option<i64>> {
+        Ok(with_pool!(self, pool => {
+            sqlx::query_scalar("SELECT records_version FROM persons WHERE person_id = $1")
+                .bind(id.as_uuid())
+                .fetch_optional(pool)
+                .await?
+        }))
+    }
+
     pub async fn person(&self, id: PersonId) -> Result<Option<Person>> {
         let row: Option<PersonRow> = with_pool!(self, pool => {
             sqlx::query_as(

@@ -135,7 +135,7 @@ impl App {
         person: PersonId,
         record_id: uuid::Uuid,
     ) -> Result<Option<Record>, AppError> {
-        let head = opened.records.iter().filter(|r| r.id == record_id);
+        let head = opened.records().filter(|r| r.id == record_id);
         Ok(self
             .load(opened, person, head)
             .await?

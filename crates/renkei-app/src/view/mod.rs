@@ -5,12 +5,14 @@
 
 mod access;
 mod attachments;
+mod heads;
 mod read;
 mod summary;
 mod timeline;
 
 pub use access::{AccessLine, DocumentSection, DocumentView, PersonHit, PersonQuery};
 pub use attachments::{AttachmentFile, AttachmentInfo, Presentation};
+pub(crate) use heads::HeadsCache;
 pub use renkei_fhir::attachment::FileKind;
 pub use summary::{
     AllergyItem, EncounterItem, FacilityShare, LabItem, MedicineItem, ProblemItem, Summary, Warning,
@@ -70,8 +72,17 @@ impl<T: Dated> Dated for &T {
 pub(crate) struct Opened {
     pub decision: Decision,
     pub auth: Authorized,
-    pub records: Vec<RecordHead>,
+    /// All of the person's heads, as kept; `shown` picks those this access may show.
+    heads: std::sync::Arc<[RecordHead]>,
+    shown: Vec<usize>,
     pub facility_names: HashMap<renkei_domain::FacilityId, String>,
+}
+
+impl Opened {
+    /// The heads of the records this access may show, oldest first.
+    pub fn records(&self) -> impl DoubleEndedIterator<Item = &RecordHead> + Clone {
+        self.shown.iter().filter_map(|&i| self.heads.get(i))
+    }
 }
 
 impl App {
@@ -128,7 +139,7 @@ impl App {
             self.audit(ev).await?;
             return Err(e);
         }
-        if self.store.person(person).await?.is_none() {
+        let Some(version) = self.store.records_version(person).await? else {
             // The same answer as for a person the facility does not care for, so that an ID
             // cannot be probed for existence; and, like every denial, it is logged.
             let mut ev = actor.event(action, now);
@@ -137,7 +148,7 @@ impl App {
             ev.outcome = AuditOutcome::Denied(Rule::NoCareRelationship.code().into());
             self.audit(ev).await?;
             return Err(AppError::Denied(Rule::NoCareRelationship));
-        }
+        };
         let decision = self.care_decision(actor, person, categories, now).await?;
         let Some(auth) = decision.authorized().cloned() else {
             let rule = decision.first_denial().unwrap_or(Rule::NoCareRelationship);
@@ -149,15 +160,22 @@ impl App {
             self.audit(ev).await?;
             return Err(AppError::Denied(rule));
         };
-        let records = self
-            .store
-            .record_heads(person)
-            .await?
-            .into_iter()
-            .filter(|r| {
-                auth.permits_record(r.category, record_date(r), r.sensitive)
+        let heads = match self.heads.get(person, version) {
+            Some(h) => h,
+            None => {
+                let h: std::sync::Arc<[RecordHead]> = self.store.record_heads(person).await?.into();
+                self.heads.put(person, version, h.clone());
+                h
+            }
+        };
+        let shown = heads
+            .iter()
+            .enumerate()
+            .filter(|(_, r)| {
+                auth.permits_record(r.category, record_date(*r), r.sensitive)
                     .is_ok()
             })
+            .map(|(i, _)| i)
             .collect();
         let facility_names = self
             .store
@@ -169,7 +187,8 @@ impl App {
         Ok(Opened {
             decision,
             auth,
-            records,
+            heads,
+            shown,
             facility_names,
         })
     }

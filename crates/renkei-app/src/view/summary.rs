@@ -23,6 +23,11 @@ const SUMMARY_CATEGORIES: [AccessCategory; 7] = [
     AccessCategory::Documents,
 ];
 
+/// Recent admissions and visits shown, one line per stay.
+const SHOWN_STAYS: usize = 10;
+/// Encounter records read per stay shown: an admission, its transfers and its discharge.
+const ENCOUNTERS_PER_STAY: usize = 6;
+
 /// A medicine prescribed within this many days counts as current.
 const CURRENT_MEDICINE_DAYS: i64 = 120;
 
@@ -170,9 +175,10 @@ fn newest_by<'a, K: Ord>(
     key: impl Fn(&RecordHead) -> K,
 ) -> Vec<&'a RecordHead> {
     let mut newest: BTreeMap<K, &'a RecordHead> = BTreeMap::new();
+    // Heads come in date order, then arrival: on the same day the later arrival wins.
     for r in records {
         let e = newest.entry(key(r)).or_insert(r);
-        if record_date(r) > record_date(*e) {
+        if record_date(r) >= record_date(*e) {
             *e = r;
         }
     }
@@ -408,12 +414,11 @@ impl App {
         };
         let today = crate::today_jst(now);
         let shown: BTreeSet<AccessCategory> = opened.auth.categories().clone();
-        // Choose on the heads what the summary shows, and load only that: every allergy,
-        // problem and encounter, the newest prescription of each drug per facility (recent
-        // enough), the newest result of each test.
-        let heads = &opened.records;
-        let head_of = |t: &'static str| heads.iter().filter(move |r| r.resource_type == t);
-        let drug = |r: &RecordHead| {
+        // Choose on the heads what the summary shows, and load only that: the newest record
+        // of each allergy and problem, the recent encounters, the newest prescription of each
+        // drug per facility (recent enough), the newest result of each test.
+        let head_of = |t: &'static str| opened.records().filter(move |r| r.resource_type == t);
+        let per_facility_code = |r: &RecordHead| {
             let key = r.code.clone().or_else(|| r.display.clone());
             (r.facility_id, key.unwrap_or_default())
         };
@@ -422,17 +427,26 @@ impl App {
             key.unwrap_or_default()
         };
         let mut needed: Vec<&RecordHead> = Vec::new();
-        needed.extend(head_of("AllergyIntolerance"));
-        needed.extend(head_of("Condition"));
-        needed.extend(head_of("Encounter"));
+        // The newest statement of each allergy and diagnosis per facility: a resend or a
+        // repeated problem list says nothing new, and a newer "resolved" ends the problem.
+        needed.extend(newest_by(head_of("AllergyIntolerance"), per_facility_code));
+        needed.extend(newest_by(head_of("Condition"), per_facility_code));
+        // Enough of the newest encounters for the stays shown (each stay is a few records).
+        let encounters: Vec<&RecordHead> = head_of("Encounter").collect();
+        needed.extend(
+            encounters
+                .iter()
+                .rev()
+                .take(SHOWN_STAYS * ENCOUNTERS_PER_STAY),
+        );
         needed.extend(newest_by(
             head_of("MedicationRequest")
                 .filter(|r| record_date(*r) >= today - Duration::days(CURRENT_MEDICINE_DAYS)),
-            drug,
+            per_facility_code,
         ));
         needed.extend(newest_by(
-            heads
-                .iter()
+            opened
+                .records()
                 .filter(|r| r.resource_type == "Observation" && r.category == AccessCategory::Labs),
             test,
         ));
@@ -614,10 +628,10 @@ impl App {
         });
         let mut encounters = one_per_stay(encounters_of);
         encounters.sort_by(|a, b| b.start.cmp(&a.start));
-        encounters.truncate(10);
+        encounters.truncate(SHOWN_STAYS);
 
         let mut shares: BTreeMap<String, (usize, Date)> = BTreeMap::new();
-        for r in &opened.records {
+        for r in opened.records() {
             let e = shares
                 .entry(facility_name(&opened, r.facility_id))
                 .or_insert((0, record_date(r)));
@@ -634,8 +648,7 @@ impl App {
             .collect();
 
         let documents: Vec<(String, String, Date, String)> = opened
-            .records
-            .iter()
+            .records()
             .filter(|r| r.category == AccessCategory::Documents)
             .map(|r| {
                 (

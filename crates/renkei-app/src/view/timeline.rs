@@ -143,8 +143,7 @@ impl App {
         let mut facilities: BTreeMap<FacilityId, String> = BTreeMap::new();
         // Filter, order and page on the heads; load only the page's records.
         let mut heads: Vec<&RecordHead> = opened
-            .records
-            .iter()
+            .records()
             .filter(|r| r.category != AccessCategory::Demographics)
             .inspect(|r| {
                 facilities.insert(
@@ -239,7 +238,7 @@ impl App {
             .load(
                 &opened,
                 person,
-                opened.records.iter().filter(|r| {
+                opened.records().filter(|r| {
                     r.category == AccessCategory::Labs && r.resource_type == "Observation"
                 }),
             )

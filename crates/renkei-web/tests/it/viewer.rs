@@ -9,8 +9,17 @@ use renkei_store::NewProvision;
 /// A resident registered at the hospital with an allergy, a medicine, two lab results and a
 /// diagnosis from the hospital.
 async fn patient(n: &Net) -> PersonId {
+    patient_with_local_id(n, "0501").await
+}
+
+async fn patient_with_local_id(n: &Net, local_id: &str) -> PersonId {
     let (cookie, csrf) = n
-        .signed_in("1410000010", "clerk", Profession::Clerk, &[Role::Clerk])
+        .signed_in(
+            "1410000010",
+            &format!("clerk{local_id}"),
+            Profession::Clerk,
+            &[Role::Clerk],
+        )
         .await;
     let (_, _, body) = n
         .send(json_req(
@@ -18,7 +27,7 @@ async fn patient(n: &Net) -> PersonId {
             "/api/v1/residents",
             Some(&cookie),
             Some(&csrf),
-            resident_json("0501"),
+            resident_json(local_id),
         ))
         .await;
     let person: PersonId = serde_json::from_str::<Value>(&body).unwrap()["person_id"]
@@ -99,7 +108,7 @@ async fn patient(n: &Net) -> PersonId {
         .store_group(
             person,
             f.id,
-            "test",
+            &format!("test-{local_id}"),
             &inputs,
             &NewProvision {
                 channel: "fhir",
@@ -282,6 +291,90 @@ async fn a_council_that_hides_demographics_hides_name_sex_and_birth_date_from_th
     let v: Value = serde_json::from_str(&body).unwrap();
     assert!(v["person"].is_null(), "{}", v["person"]);
     assert!(!body.contains("1940-01-02") && !body.contains("シケン"));
+}
+
+#[tokio::test]
+async fn a_page_after_new_records_or_a_merge_shows_them_though_heads_are_kept_between_pages() {
+    let n = net(None).await;
+    let person = patient(&n).await;
+    let other = patient_with_local_id(&n, "0502").await;
+    let (cookie, _) = n
+        .signed_in(
+            "1410000010",
+            "dr.k",
+            Profession::Physician,
+            &[Role::Clinical],
+        )
+        .await;
+    let total = async |p: PersonId| {
+        let (status, _, body) = n
+            .send(get(&format!("/api/v1/persons/{p}/timeline"), Some(&cookie)))
+            .await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        serde_json::from_str::<Value>(&body).unwrap()["total"]
+            .as_u64()
+            .unwrap()
+    };
+    let first = total(person).await;
+    assert_eq!(total(person).await, first, "the same page twice");
+    let f = n
+        .app
+        .store
+        .facility_by_code("1410000010")
+        .await
+        .unwrap()
+        .unwrap();
+    let mut extra = RecordInput {
+        source_key: "later".into(),
+        resource_type: "Condition".into(),
+        category: AccessCategory::Diagnoses,
+        code_system: None,
+        code: Some("8833421".into()),
+        display: Some("高血圧症".into()),
+        effective_on: Some(renkei_app::today_jst(time::OffsetDateTime::now_utc())),
+        sensitive: false,
+        resource: json!({"resourceType": "Condition", "code": {"text": "高血圧症"}}),
+    };
+    let provision = NewProvision {
+        channel: "fhir",
+        source_name: None,
+        payload_hash: "01".into(),
+        source_time: None,
+    };
+    let now = time::OffsetDateTime::now_utc();
+    n.app
+        .store
+        .store_group(person, f.id, "later", &[extra.clone()], &provision, now)
+        .await
+        .unwrap();
+    assert_eq!(
+        total(person).await,
+        first + 1,
+        "a record stored since is shown"
+    );
+    extra.source_key = "later-2".into();
+    n.app
+        .store
+        .store_group(other, f.id, "later", &[extra], &provision, now)
+        .await
+        .unwrap();
+    let theirs = total(other).await;
+    n.app
+        .store
+        .merge_persons(
+            person,
+            other,
+            None,
+            None,
+            renkei_domain::AuditEvent::new(renkei_domain::AuditAction::Merge, now),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        total(person).await,
+        first + 1 + theirs,
+        "the merged person's records are the survivor's now"
+    );
 }
 
 #[tokio::test]
