@@ -355,7 +355,8 @@ impl App {
     ) -> Result<SessionState, AppError> {
         let now = OffsetDateTime::now_utc();
         let hash = digest(token);
-        let Some(session) = self.store.session(&hash).await? else {
+        let Some((session, account, facility)) = self.store.session_with_account(&hash).await?
+        else {
             return Ok(SessionState::Missing);
         };
         if now - session.last_seen_at > self.config.idle_timeout
@@ -364,12 +365,6 @@ impl App {
             self.store.delete_session(&hash).await?;
             return Ok(SessionState::Expired);
         }
-        let Some(account) = self.store.user_account_by_id(session.user_id).await? else {
-            return Ok(SessionState::Missing);
-        };
-        let Some(facility) = self.store.facility(account.user.facility_id).await? else {
-            return Ok(SessionState::Missing);
-        };
         if !account.user.active || !facility.is_active_on(today_jst(now)) {
             self.store.delete_session(&hash).await?;
             return Ok(SessionState::Expired);

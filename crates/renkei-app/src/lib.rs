@@ -40,6 +40,9 @@ pub struct AppConfig {
     pub checkpoint_every: i64,
     /// How long a break-the-glass grant lasts.
     pub break_glass_lifetime: Duration,
+    /// Keep each viewed person's record heads in memory between pages (checked against the
+    /// store at every page). Off, every page reads them; the bench measures both.
+    pub keep_record_heads: bool,
 }
 
 impl AppConfig {
@@ -52,6 +55,7 @@ impl AppConfig {
             lockout_duration: Duration::minutes(15),
             checkpoint_every: 256,
             break_glass_lifetime: renkei_domain::BreakGlassGrant::DEFAULT_LIFETIME,
+            keep_record_heads: true,
         }
     }
 }
@@ -65,6 +69,7 @@ pub struct App {
     pub config: AppConfig,
     mpi: std::sync::Arc<mpi::Kept>,
     heads: std::sync::Arc<view::HeadsCache>,
+    facility_names: std::sync::Arc<std::sync::RwLock<std::sync::Arc<view::FacilityNames>>>,
 }
 
 /// Japan has one time zone and no daylight saving; dates on forms are JST dates.
@@ -89,6 +94,7 @@ impl App {
             config,
             mpi: std::sync::Arc::default(),
             heads: std::sync::Arc::default(),
+            facility_names: std::sync::Arc::default(),
         };
         if app.store.current_matrix().await?.is_none() {
             let mut ev = renkei_domain::AuditEvent::new(

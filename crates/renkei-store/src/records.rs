@@ -147,39 +147,41 @@ impl PgHeadRow {
 /// A record's head as the SQLite heads query gives it: a JSON array of record ID and facility
 /// ID (hex), resource type, category, code, display, clinical date, sensitive (0/1), arrival
 /// (RFC 3339) and source key.
+/// Borrowed from the JSON where it can be: a person's heads are a thousand of these, and the
+/// ids, category, dates and key are only parsed or compared, never kept as text.
 #[derive(serde::Deserialize)]
-struct HeadRow(
+struct HeadRow<'a>(
+    &'a str,
+    &'a str,
     String,
-    String,
-    String,
-    String,
+    &'a str,
     Option<String>,
     Option<String>,
-    Option<String>,
+    Option<&'a str>,
     serde_json::Value,
-    String,
-    String,
+    &'a str,
+    #[serde(borrow)] std::borrow::Cow<'a, str>,
 );
 
-impl HeadRow {
+impl<'a> HeadRow<'a> {
     /// The head, and its source key (to order by).
-    fn into_domain(self) -> Result<(RecordHead, String)> {
+    fn into_domain(self) -> Result<(RecordHead, std::borrow::Cow<'a, str>)> {
         let corrupt = |_| StoreError::Corrupt("record head");
         let HeadRow(id, facility, resource_type, category, code, display, on, sensitive, at, key) =
             self;
         let date = time::macros::format_description!("[year]-[month]-[day]");
         Ok((
             RecordHead {
-                id: Uuid::parse_str(&id).map_err(|_| StoreError::Corrupt("record head"))?,
+                id: Uuid::parse_str(id).map_err(|_| StoreError::Corrupt("record head"))?,
                 facility_id: FacilityId::from_uuid(
-                    Uuid::parse_str(&facility).map_err(|_| StoreError::Corrupt("record head"))?,
+                    Uuid::parse_str(facility).map_err(|_| StoreError::Corrupt("record head"))?,
                 ),
                 resource_type,
-                category: stored_category(&category)?,
+                category: stored_category(category)?,
                 code,
                 display,
                 effective_on: on
-                    .map(|d| Date::parse(&d, date))
+                    .map(|d| Date::parse(d, date))
                     .transpose()
                     .map_err(corrupt)?,
                 sensitive: match sensitive {
@@ -187,7 +189,7 @@ impl HeadRow {
                     serde_json::Value::Number(n) => n.as_i64() != Some(0),
                     _ => return Err(StoreError::Corrupt("record head")),
                 },
-                received_at: OffsetDateTime::parse(&at, &Rfc3339).map_err(corrupt)?,
+                received_at: OffsetDateTime::parse(at, &Rfc3339).map_err(corrupt)?,
             },
             key,
         ))
@@ -1079,9 +1081,11 @@ impl Store {
                 return rows.into_iter().map(PgHeadRow::into_domain).collect();
             }
         };
-        let rows: Vec<HeadRow> = match json {
-            Some(j) => serde_json::from_str(&j).map_err(|_| StoreError::Corrupt("record heads"))?,
-            None => Vec::new(),
+        let json = json.unwrap_or_default();
+        let rows: Vec<HeadRow> = if json.is_empty() {
+            Vec::new()
+        } else {
+            serde_json::from_str(&json).map_err(|_| StoreError::Corrupt("record heads"))?
         };
         let mut heads = rows
             .into_iter()

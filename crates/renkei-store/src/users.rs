@@ -274,6 +274,41 @@ impl Store {
         row.map(SessionRow::into_domain).transpose()
     }
 
+    /// A session with its user and the user's facility, in one read: every page starts here.
+    pub async fn session_with_account(
+        &self,
+        token_hash: &str,
+    ) -> Result<Option<(Session, UserAccount, renkei_domain::Facility)>> {
+        #[derive(sqlx::FromRow)]
+        struct Row {
+            #[sqlx(flatten)]
+            session: SessionRow,
+            #[sqlx(flatten)]
+            user: UserRow,
+            #[sqlx(flatten)]
+            facility: crate::rows::FacilityRow,
+        }
+        // Joined columns that both sides carry (user_id, facility_id) are read once.
+        const SQL: &str = "SELECT s.token_hash, s.user_id, s.csrf_token, s.stage, s.created_at, \
+             s.last_seen_at, u.facility_id, u.login, u.display_name, u.profession, u.roles, \
+             u.active, u.password_hash, u.must_change_password, u.totp_secret, \
+             u.totp_confirmed, u.failed_logins, u.locked_until, f.code, f.name, f.kind, \
+             f.joined_on, f.withdrawn_on FROM sessions s \
+             JOIN users u ON u.user_id = s.user_id \
+             JOIN facilities f ON f.facility_id = u.facility_id WHERE s.token_hash = $1";
+        let row: Option<Row> = with_pool!(self, pool => {
+            sqlx::query_as(SQL).bind(token_hash).fetch_optional(pool).await?
+        });
+        row.map(|r| {
+            Ok((
+                r.session.into_domain()?,
+                r.user.into_domain()?,
+                r.facility.into_domain()?,
+            ))
+        })
+        .transpose()
+    }
+
     pub async fn touch_session(&self, token_hash: &str, now: OffsetDateTime) -> Result<()> {
         with_pool!(self, pool => {
             sqlx::query("UPDATE sessions SET last_seen_at = $2 WHERE token_hash = $1")

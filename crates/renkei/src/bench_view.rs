@@ -326,15 +326,21 @@ struct Report {
     heads_read: Latency,
     summary: Latency,
     timeline_first_page: Latency,
-    /// Summary and first timeline page together, as a doctor opens a patient.
+    /// Summary and first timeline page together, as a doctor opens a patient (the heads kept
+    /// since an earlier page of that patient).
     summary_and_timeline: Latency,
     summary_and_timeline_p99_over_bare_read_p99: f64,
+    /// The same with no heads kept: each page reads them from the store.
+    summary_and_timeline_heads_read_each_page: Latency,
     http_clients: usize,
     http_seconds: f64,
     http_pages: usize,
     http_pages_per_second: f64,
     http_errors: usize,
     http_page: Latency,
+    http_pages_per_second_heads_read_each_page: f64,
+    http_errors_heads_read_each_page: usize,
+    http_page_heads_read_each_page: Latency,
 }
 
 async fn measure(app: &App, region: &Region, a: &ViewArgs) -> Result<Report> {
@@ -351,6 +357,19 @@ async fn measure(app: &App, region: &Region, a: &ViewArgs) -> Result<Report> {
     // Warm the caches as a running server has them.
     for p in persons {
         app.patient_summary(&actor.0, *p).await?;
+    }
+    // A first open of a patient: every page reads the heads from the store.
+    let mut cold_app = app.clone();
+    cold_app.config.keep_record_heads = false;
+    let mut cold = Vec::new();
+    for round in 0..a.rounds {
+        let p = *persons.get(round % persons.len()).context("person")?;
+        let t = Instant::now();
+        cold_app.patient_summary(&actor.0, p).await?;
+        cold_app
+            .timeline(&actor.0, p, &TimelineFilter::default())
+            .await?;
+        cold.push(t.elapsed());
     }
     let (mut bare, mut heads, mut summary, mut timeline, mut both) =
         (vec![], vec![], vec![], vec![], vec![]);
@@ -381,6 +400,7 @@ async fn measure(app: &App, region: &Region, a: &ViewArgs) -> Result<Report> {
         latency(both),
     );
     let http = http_load(app, region, &actor.1, a).await?;
+    let http_cold = http_load(&cold_app, region, &actor.1, a).await?;
     Ok(Report {
         backend: app.store.backend_name(),
         persons: region.persons,
@@ -392,6 +412,11 @@ async fn measure(app: &App, region: &Region, a: &ViewArgs) -> Result<Report> {
         summary,
         timeline_first_page: timeline,
         summary_and_timeline: both,
+        summary_and_timeline_heads_read_each_page: latency(cold),
+        http_pages_per_second_heads_read_each_page: http_cold.pages as f64
+            / http_cold.seconds.max(1e-9),
+        http_page_heads_read_each_page: latency(http_cold.latencies),
+        http_errors_heads_read_each_page: http_cold.errors,
         http_clients: a.clients,
         http_seconds: http.seconds,
         http_pages: http.pages,
@@ -524,9 +549,18 @@ fn print_report(r: &Report) {
         "  summary + timeline p99 is {:.1}× the bare read's",
         r.summary_and_timeline_p99_over_bare_read_p99
     );
+    line(
+        "  heads read each page",
+        &r.summary_and_timeline_heads_read_each_page,
+    );
     println!(
         "  HTTP, {} clients: {:.0} pages/s ({} pages in {:.1} s, {} errors)",
         r.http_clients, r.http_pages_per_second, r.http_pages, r.http_seconds, r.http_errors
     );
     line("HTTP page", &r.http_page);
+    println!(
+        "  HTTP, heads read each page: {:.0} pages/s ({} errors)",
+        r.http_pages_per_second_heads_read_each_page, r.http_errors_heads_read_each_page
+    );
+    line("HTTP page", &r.http_page_heads_read_each_page);
 }

@@ -75,8 +75,11 @@ pub(crate) struct Opened {
     /// All of the person's heads, as kept; `shown` picks those this access may show.
     heads: std::sync::Arc<[RecordHead]>,
     shown: Vec<usize>,
-    pub facility_names: HashMap<renkei_domain::FacilityId, String>,
+    pub facility_names: std::sync::Arc<FacilityNames>,
 }
+
+/// Facility names for display, by id.
+pub(crate) type FacilityNames = HashMap<renkei_domain::FacilityId, String>;
 
 impl Opened {
     /// The heads of the records this access may show, oldest first.
@@ -160,11 +163,18 @@ impl App {
             self.audit(ev).await?;
             return Err(AppError::Denied(rule));
         };
-        let heads = match self.heads.get(person, version) {
+        let kept = self
+            .config
+            .keep_record_heads
+            .then(|| self.heads.get(person, version))
+            .flatten();
+        let heads = match kept {
             Some(h) => h,
             None => {
                 let h: std::sync::Arc<[RecordHead]> = self.store.record_heads(person).await?.into();
-                self.heads.put(person, version, h.clone());
+                if self.config.keep_record_heads {
+                    self.heads.put(person, version, h.clone());
+                }
                 h
             }
         };
@@ -177,13 +187,7 @@ impl App {
             })
             .map(|(i, _)| i)
             .collect();
-        let facility_names = self
-            .store
-            .facilities()
-            .await?
-            .into_iter()
-            .map(|f| (f.id, f.name))
-            .collect();
+        let facility_names = self.facility_names(&heads).await?;
         Ok(Opened {
             decision,
             auth,
@@ -191,6 +195,35 @@ impl App {
             shown,
             facility_names,
         })
+    }
+
+    /// The names of the facilities the heads come from. Kept in memory and read again only
+    /// when a head names a facility not yet known: facilities join, but never change name.
+    async fn facility_names(
+        &self,
+        heads: &[RecordHead],
+    ) -> Result<std::sync::Arc<FacilityNames>, AppError> {
+        let kept = self
+            .facility_names
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        if heads.iter().all(|h| kept.contains_key(&h.facility_id)) {
+            return Ok(kept);
+        }
+        let fresh: std::sync::Arc<FacilityNames> = std::sync::Arc::new(
+            self.store
+                .facilities()
+                .await?
+                .into_iter()
+                .map(|f| (f.id, f.name))
+                .collect(),
+        );
+        *self
+            .facility_names
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = fresh.clone();
+        Ok(fresh)
     }
 
     /// The whole records of some opened heads, in their order. Each is authorized again as
