@@ -14,6 +14,14 @@ use renkei_domain::{
 use time::OffsetDateTime;
 use uuid::Uuid;
 
+/// What authorization needs to know about one person for one user at one facility.
+#[derive(Clone, Debug, Default)]
+pub struct AccessFacts {
+    pub consents: Vec<Consent>,
+    pub care_relationship: Option<CareRelationship>,
+    pub grants: Vec<BreakGlassGrant>,
+}
+
 /// Everything recorded when a clerk registers a resident from a consent form, written at once.
 #[derive(Clone, Debug)]
 pub struct NewResident {
@@ -307,6 +315,113 @@ impl Store {
             .await?
         });
         rows.into_iter().map(GrantRow::into_domain).collect()
+    }
+
+    /// What authorization needs about several persons for one user at one facility, in three
+    /// reads whatever their number (patient search decides for every hit).
+    pub async fn access_facts(
+        &self,
+        persons: &[PersonId],
+        facility: FacilityId,
+        user: UserId,
+    ) -> Result<std::collections::HashMap<PersonId, AccessFacts>> {
+        let mut out: std::collections::HashMap<PersonId, AccessFacts> = persons
+            .iter()
+            .map(|p| (*p, AccessFacts::default()))
+            .collect();
+        for chunk in persons.chunks(500) {
+            let ids: Vec<Uuid> = chunk.iter().map(|p| p.as_uuid()).collect();
+            let (consents, relationships, grants): (
+                Vec<ConsentRow>,
+                Vec<RelationshipRow>,
+                Vec<GrantRow>,
+            ) = with_pool!(self, pool => {
+                // `lead`: the user or facility bound before the list of persons.
+                let list = |sql: &str, lead: Option<Uuid>| {
+                    let mut qb = sqlx::QueryBuilder::new(sql);
+                    if let Some(l) = lead {
+                        qb.push_bind(l);
+                        qb.push(" AND person_id IN (");
+                    }
+                    let mut sep = qb.separated(", ");
+                    for id in &ids {
+                        sep.push_bind(*id);
+                    }
+                    qb.push(")");
+                    qb
+                };
+                let mut c = list(
+                    "SELECT person_id, consent_id, signed_on, method, proxy_name, \
+                     proxy_relationship, scope_national, mode, registered_at, registered_by, \
+                     withdrawn_at FROM consents WHERE person_id IN (",
+                    None,
+                );
+                c.push(" ORDER BY registered_at");
+                let mut r = list(
+                    "SELECT person_id, facility_id, since, source FROM care_relationships \
+                     WHERE facility_id = ",
+                    Some(facility.as_uuid()),
+                );
+                let mut g = list(
+                    "SELECT person_id, grant_id, user_id, facility_id, reason, reason_text, \
+                     granted_at, expires_at FROM break_glass_grants WHERE user_id = ",
+                    Some(user.as_uuid()),
+                );
+                g.push(" ORDER BY granted_at");
+                (
+                    c.build_query_as().fetch_all(pool).await?,
+                    r.build_query_as().fetch_all(pool).await?,
+                    g.build_query_as().fetch_all(pool).await?,
+                )
+            });
+            for c in consents {
+                let c = c.into_domain()?;
+                if let Some(f) = out.get_mut(&c.person_id) {
+                    f.consents.push(c);
+                }
+            }
+            for r in relationships {
+                let r = r.into_domain()?;
+                if let Some(f) = out.get_mut(&r.person_id) {
+                    f.care_relationship = Some(r);
+                }
+            }
+            for g in grants {
+                let g = g.into_domain()?;
+                if let Some(f) = out.get_mut(&g.person_id) {
+                    f.grants.push(g);
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    /// Each person's local patient ID at one facility, where there is one.
+    pub async fn local_ids_at(
+        &self,
+        facility: FacilityId,
+        persons: &[PersonId],
+    ) -> Result<std::collections::HashMap<PersonId, String>> {
+        let mut out = std::collections::HashMap::new();
+        for chunk in persons.chunks(500) {
+            let rows: Vec<(Uuid, String)> = with_pool!(self, pool => {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "SELECT person_id, local_id FROM local_patients WHERE facility_id = ",
+                );
+                qb.push_bind(facility.as_uuid());
+                qb.push(" AND person_id IN (");
+                let mut sep = qb.separated(", ");
+                for p in chunk {
+                    sep.push_bind(p.as_uuid());
+                }
+                qb.push(") ORDER BY linked_at");
+                qb.build_query_as().fetch_all(pool).await?
+            });
+            for (p, l) in rows {
+                out.entry(PersonId::from_uuid(p)).or_insert(l);
+            }
+        }
+        Ok(out)
     }
 
     pub async fn insert_grant(&self, g: &BreakGlassGrant, audit: AuditEvent) -> Result<AuditEntry> {

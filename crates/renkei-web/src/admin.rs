@@ -278,11 +278,6 @@ pub(crate) async fn facilities(
     Ok(render(&facilities_page(&state, &s, notice, None).await?))
 }
 
-fn parse_day(s: &str) -> Option<time::Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s.trim(), &fmt).ok()
-}
-
 #[derive(Deserialize)]
 pub(crate) struct AddFacilityFields {
     #[serde(default)]
@@ -313,7 +308,7 @@ pub(crate) async fn add_facility(
                         code: f.code.clone(),
                         name: f.name.clone(),
                         kind,
-                        joined_on: parse_day(&f.joined_on),
+                        joined_on: crate::parse_day(&f.joined_on),
                     },
                 )
                 .await
@@ -352,7 +347,7 @@ pub(crate) async fn withdraw_facility(
     Form(f): Form<WithdrawFacilityFields>,
 ) -> Result<Response, WebError> {
     s.check_csrf(&f.csrf)?;
-    let Some(on) = parse_day(&f.on) else {
+    let Some(on) = crate::parse_day(&f.on) else {
         return Err(AppError::Invalid {
             field: "on",
             message_ja: "脱退日を正しく入力してください。",

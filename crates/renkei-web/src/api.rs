@@ -230,11 +230,6 @@ pub(crate) struct PersonsQuery {
     birth_date: Option<String>,
 }
 
-fn parse_day(s: &str) -> Option<time::Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s.trim(), &fmt).ok()
-}
-
 /// `GET /api/v1/persons?q=…&birth_date=…`
 pub(crate) async fn persons(
     State(state): State<AppState>,
@@ -247,7 +242,7 @@ pub(crate) async fn persons(
             &user.0.0.actor,
             &renkei_app::view::PersonQuery {
                 text: q.q,
-                birth_date: q.birth_date.as_deref().and_then(parse_day),
+                birth_date: q.birth_date.as_deref().and_then(crate::parse_day),
             },
         )
         .await?;
@@ -304,8 +299,8 @@ pub(crate) async fn person_timeline(
     let filter = renkei_app::view::TimelineFilter {
         category,
         facility: q.facility.as_deref().and_then(|f| f.parse().ok()),
-        from: q.from.as_deref().and_then(parse_day),
-        to: q.to.as_deref().and_then(parse_day),
+        from: q.from.as_deref().and_then(crate::parse_day),
+        to: q.to.as_deref().and_then(crate::parse_day),
         page: q.page.unwrap_or(0).min(100_000),
     };
     let t = state

@@ -21,6 +21,12 @@ use axum::routing::{get, post};
 use renkei_app::App;
 use std::net::SocketAddr;
 
+/// A date as a form or query gives it (`2026-03-01`, the HTML date input's format).
+pub(crate) fn parse_day(s: &str) -> Option<time::Date> {
+    let fmt = time::macros::format_description!("[year]-[month]-[day]");
+    time::Date::parse(s.trim(), &fmt).ok()
+}
+
 pub use error::WebError;
 pub use throttle::LoginThrottle;
 

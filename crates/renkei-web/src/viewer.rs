@@ -17,11 +17,6 @@ use renkei_domain::{AccessCategory, BreakGlassReason, PersonId};
 use serde::Deserialize;
 use time::OffsetDateTime;
 
-fn parse_date(s: &str) -> Option<time::Date> {
-    let fmt = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(s.trim(), &fmt).ok()
-}
-
 fn person_id(s: &str) -> Result<PersonId, WebError> {
     s.parse()
         .map_err(|_| WebError::App(AppError::NotFound("person")))
@@ -66,7 +61,7 @@ pub(crate) async fn search(
 ) -> Result<Html<String>, WebError> {
     let a = &s.0.actor;
     let text = q.q.clone().unwrap_or_default();
-    let birth = q.birth_date.as_deref().and_then(parse_date);
+    let birth = q.birth_date.as_deref().and_then(crate::parse_day);
     let searched = !text.trim().is_empty() || birth.is_some();
     let hits = if searched {
         state
@@ -232,8 +227,8 @@ pub(crate) async fn timeline(
     let filter = TimelineFilter {
         category: q.category.as_deref().and_then(|c| c.parse().ok()),
         facility: q.facility.as_deref().and_then(|f| f.parse().ok()),
-        from: q.from.as_deref().and_then(parse_date),
-        to: q.to.as_deref().and_then(parse_date),
+        from: q.from.as_deref().and_then(crate::parse_day),
+        to: q.to.as_deref().and_then(crate::parse_day),
         page: q
             .page
             .as_deref()

@@ -139,22 +139,21 @@ impl App {
         }
         hits.sort_by(|a, b| a.name_kana.cmp(&b.name_kana));
         hits.truncate(100);
+        // Every hit decided and its local ID read in a few reads, not a few per hit.
+        let ids: Vec<PersonId> = hits.iter().map(|p| p.id).collect();
+        let decisions = self
+            .care_decisions(actor, &ids, &[AccessCategory::Demographics], now)
+            .await?;
+        let mut local_ids = self.store.local_ids_at(actor.facility.id, &ids).await?;
         let mut out = Vec::new();
         for p in hits {
-            let d = self
-                .care_decision(actor, p.id, &[AccessCategory::Demographics], now)
-                .await?;
-            if d.authorized().is_some() {
-                let local_id = self
-                    .store
-                    .local_patients(p.id)
-                    .await?
-                    .into_iter()
-                    .find(|lp| lp.facility_id == actor.facility.id)
-                    .map(|lp| lp.local_id.to_string());
+            if decisions
+                .get(&p.id)
+                .is_some_and(|d| d.authorized().is_some())
+            {
                 out.push(PersonHit {
+                    local_id: local_ids.remove(&p.id),
                     person: p,
-                    local_id,
                     needs_break_glass: false,
                 });
             }

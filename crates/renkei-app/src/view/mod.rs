@@ -97,26 +97,44 @@ impl App {
         categories: &[AccessCategory],
         now: OffsetDateTime,
     ) -> Result<Decision, AppError> {
-        let consents = self.store.consents(person).await?;
-        let relationship = self
+        self.care_decisions(actor, &[person], categories, now)
+            .await?
+            .remove(&person)
+            .ok_or(AppError::Internal("no decision"))
+    }
+
+    /// Rules 1–4 for care accesses by `actor` to several persons, with a fixed number of reads.
+    pub async fn care_decisions(
+        &self,
+        actor: &Actor,
+        persons: &[PersonId],
+        categories: &[AccessCategory],
+        now: OffsetDateTime,
+    ) -> Result<HashMap<PersonId, Decision>, AppError> {
+        let facts = self
             .store
-            .care_relationship(person, actor.facility.id)
+            .access_facts(persons, actor.facility.id, actor.user.id)
             .await?;
-        let grants = self.store.grants(person, actor.user.id).await?;
         let matrix = self.matrix().await?;
-        Ok(authorize(&AccessRequest {
-            user: &actor.user,
-            facility: &actor.facility,
-            person,
-            consents: &consents,
-            care_relationship: relationship.as_ref(),
-            grants: &grants,
-            matrix: &matrix,
-            categories,
-            purpose: AccessPurpose::Care,
-            now,
-            today: today_jst(now),
-        }))
+        Ok(facts
+            .into_iter()
+            .map(|(person, f)| {
+                let d = authorize(&AccessRequest {
+                    user: &actor.user,
+                    facility: &actor.facility,
+                    person,
+                    consents: &f.consents,
+                    care_relationship: f.care_relationship.as_ref(),
+                    grants: &f.grants,
+                    matrix: &matrix,
+                    categories,
+                    purpose: AccessPurpose::Care,
+                    now,
+                    today: today_jst(now),
+                });
+                (person, d)
+            })
+            .collect())
     }
 
     /// Authorize, and on denial write the one audit entry (its items: `what`) and return the

@@ -251,3 +251,60 @@ async fn access_matrix_versions_must_follow_each_other() {
         assert!(matches!(err, StoreError::Conflict(_)));
     }
 }
+
+#[tokio::test]
+async fn access_facts_of_several_persons_are_what_each_one_read_alone_gives() {
+    for (store, _dir) in backends().await {
+        let here = add_facility(&store, "141000007", FacilityKind::Hospital).await;
+        let there = add_facility(&store, "141000008", FacilityKind::Hospital).await;
+        let (a, b) = (resident(here.id, "10"), resident(there.id, "11"));
+        for r in [&a, &b] {
+            store
+                .register_resident(r, event(AuditAction::RegisterResident))
+                .await
+                .unwrap();
+        }
+        let user = crate::users::add_user(&store, here.id, "er.doc2").await;
+        let now = renkei_domain::to_micros(OffsetDateTime::now_utc());
+        let g = BreakGlassGrant {
+            id: GrantId::new(),
+            user_id: user,
+            facility_id: here.id,
+            person_id: b.person.id,
+            reason: BreakGlassReason::Emergency,
+            granted_at: now,
+            expires_at: now + Duration::hours(24),
+        };
+        store
+            .insert_grant(&g, event(AuditAction::BreakGlass))
+            .await
+            .unwrap();
+        let nobody = PersonId::new();
+        let facts = store
+            .access_facts(&[a.person.id, b.person.id, nobody], here.id, user)
+            .await
+            .unwrap();
+        for p in [a.person.id, b.person.id] {
+            let f = &facts[&p];
+            assert_eq!(f.consents, store.consents(p).await.unwrap());
+            assert_eq!(
+                f.care_relationship,
+                store.care_relationship(p, here.id).await.unwrap()
+            );
+            assert_eq!(f.grants, store.grants(p, user).await.unwrap());
+        }
+        assert!(facts[&a.person.id].care_relationship.is_some());
+        assert!(facts[&b.person.id].care_relationship.is_none());
+        assert_eq!(facts[&b.person.id].grants, vec![g]);
+        assert!(facts[&nobody].consents.is_empty());
+        let local = store
+            .local_ids_at(here.id, &[a.person.id, b.person.id])
+            .await
+            .unwrap();
+        assert_eq!(local.get(&a.person.id).map(String::as_str), Some("10"));
+        assert!(
+            !local.contains_key(&b.person.id),
+            "b is known elsewhere only"
+        );
+    }
+}
