@@ -144,6 +144,8 @@ pub struct CreatedUser {
     pub initial_password: String,
     /// Base32 TOTP secret, when enrolled at creation.
     pub totp_secret: Option<String>,
+    /// One-time recovery codes, shown once, when enrolled at creation.
+    pub recovery_codes: Vec<String>,
 }
 
 /// Session lookup results the web layer distinguishes.
@@ -432,10 +434,12 @@ impl App {
             });
         }
         let password = readable(16)?;
-        let totp_secret = if req.enrol_totp_now {
-            Some(new_totp_secret()?)
+        // Enrolled now (the operator hands the secret over), the user gets recovery codes now
+        // too: there will be no enrolment page to show them on.
+        let (totp_secret, (recovery_codes, recovery_code_hashes)) = if req.enrol_totp_now {
+            (Some(new_totp_secret()?), new_recovery_codes()?)
         } else {
-            None
+            (None, (Vec::new(), Vec::new()))
         };
         let user = User {
             id: UserId::new(),
@@ -459,6 +463,7 @@ impl App {
                     must_change_password: by.is_some(),
                     totp_secret: totp_secret.clone(),
                     totp_confirmed: totp_secret.is_some(),
+                    recovery_code_hashes,
                 },
                 ev,
             )
@@ -469,6 +474,7 @@ impl App {
             facility,
             initial_password: password,
             totp_secret,
+            recovery_codes,
         })
     }
 
@@ -565,15 +571,7 @@ impl App {
                 message_ja: "確認コードが正しくありません。認証アプリに表示されている6桁の数字を入力してください。",
             });
         }
-        let codes: Vec<String> = (0..10).map(|_| readable(10)).collect::<Result<_, _>>()?;
-        let hashes: Vec<String> = codes
-            .iter()
-            .map(|c| digest(&normalise_recovery_code(c)))
-            .collect();
-        let shown = codes
-            .iter()
-            .map(|c| format!("{}-{}", c.get(..5).unwrap_or(c), c.get(5..).unwrap_or("")))
-            .collect();
+        let (shown, hashes) = new_recovery_codes()?;
         self.store
             .set_totp(
                 actor.user.id,
@@ -664,6 +662,20 @@ fn require_office_for_office_accounts(actor: &Actor, target: &User) -> Result<()
 
 /// Recovery codes are shown as `abcde-fghij`; accept them with or without the hyphen and
 /// spaces, in either case as typed.
+/// Ten one-time recovery codes: as shown to the user once (`abcde-fghij`), and as kept (hashes).
+fn new_recovery_codes() -> Result<(Vec<String>, Vec<String>), AppError> {
+    let codes: Vec<String> = (0..10).map(|_| readable(10)).collect::<Result<_, _>>()?;
+    let hashes = codes
+        .iter()
+        .map(|c| digest(&normalise_recovery_code(c)))
+        .collect();
+    let shown = codes
+        .iter()
+        .map(|c| format!("{}-{}", c.get(..5).unwrap_or(c), c.get(5..).unwrap_or("")))
+        .collect();
+    Ok((shown, hashes))
+}
+
 fn normalise_recovery_code(s: &str) -> String {
     s.chars()
         .filter(|c| c.is_ascii_alphanumeric())

@@ -29,6 +29,8 @@ pub struct NewUser {
     pub must_change_password: bool,
     pub totp_secret: Option<String>,
     pub totp_confirmed: bool,
+    /// Hashes of one-time recovery codes (with a TOTP secret enrolled at creation).
+    pub recovery_code_hashes: Vec<String>,
 }
 
 /// What a session may do yet.
@@ -104,6 +106,13 @@ impl Store {
             .execute(&mut *tx)
             .await
             .map_err(crate::duplicate_as("login name"))?;
+            for h in &u.recovery_code_hashes {
+                sqlx::query("INSERT INTO recovery_codes (user_id, code_hash, used_at) VALUES ($1, $2, NULL)")
+                    .bind(u.user.id.as_uuid())
+                    .bind(h)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             append_in_tx!(tx, audit)
         })
     }

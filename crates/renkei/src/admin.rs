@@ -290,6 +290,7 @@ pub async fn run(args: AdminArgs) -> Result<()> {
                             "facility_code": created.facility.code,
                             "initial_password": created.initial_password,
                             "totp_secret": created.totp_secret,
+                            "recovery_codes": created.recovery_codes,
                         }))?
                     );
                 } else {
@@ -301,8 +302,14 @@ pub async fn run(args: AdminArgs) -> Result<()> {
                     if let Some(s) = &created.totp_secret {
                         println!("TOTP secret (base32, add to an authenticator app): {s}");
                     }
+                    if !created.recovery_codes.is_empty() {
+                        println!(
+                            "recovery codes (each works once in place of a TOTP code): {}",
+                            created.recovery_codes.join(" ")
+                        );
+                    }
                     println!(
-                        "Shown once: the password is kept only as a hash, and the TOTP secret is not shown again."
+                        "Shown once: the password and recovery codes are kept only as hashes, and the TOTP secret is not shown again."
                     );
                 }
             }

@@ -165,6 +165,39 @@ async fn password_and_totp_sign_in_and_five_failures_lock_the_account() {
 }
 
 #[tokio::test]
+async fn a_user_enrolled_at_creation_gets_recovery_codes_that_work_once() {
+    for w in worlds().await {
+        let u = w
+            .app
+            .create_user(
+                None,
+                &NewUserRequest {
+                    facility_code: "1410000010".into(),
+                    login: "dr.r".into(),
+                    display_name: "医師".into(),
+                    profession: Profession::Physician,
+                    roles: vec![Role::Clinical],
+                    enrol_totp_now: true,
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(u.recovery_codes.len(), 10);
+        let with = |second: &str| LoginAttempt {
+            login: "dr.r".into(),
+            ..attempt(&u.initial_password, second)
+        };
+        let first = u.recovery_codes.first().unwrap();
+        assert!(w.app.login(&with(first)).await.is_ok());
+        assert_eq!(
+            w.app.login(&with(first)).await.unwrap_err(),
+            LoginError::BadCredentials,
+            "a recovery code works once"
+        );
+    }
+}
+
+#[tokio::test]
 async fn consent_dated_in_the_future_writes_nothing() {
     for w in worlds().await {
         let before = w.app.store.audit_head().await.unwrap();

@@ -21,6 +21,7 @@ pub async fn add_user(store: &Store, facility: FacilityId, login: &str) -> UserI
         must_change_password: true,
         totp_secret: Some("JBSWY3DPEHPK3PXP".into()),
         totp_confirmed: true,
+        recovery_code_hashes: vec!["ab".repeat(32)],
     };
     store
         .insert_user(&u, event(AuditAction::AdminChange))
@@ -63,6 +64,7 @@ async fn login_names_are_unique_per_facility_only() {
             must_change_password: false,
             totp_secret: None,
             totp_confirmed: false,
+            recovery_code_hashes: Vec::new(),
         };
         let err = store
             .insert_user(&dup, event(AuditAction::AdminChange))
