@@ -331,8 +331,17 @@ impl App {
         now: OffsetDateTime,
     ) -> Result<bool, LoginError> {
         match (&account.totp_secret, account.totp_confirmed) {
-            (Some(secret), true) => {
-                if let Some(step) = totp_step(secret, given, now) {
+            (Some(stored), true) => {
+                // A secret that does not open (the key was lost or replaced) fails the code;
+                // recovery codes still work.
+                let secret = match self.totp_box.open(account.user.id, stored) {
+                    Ok(s) => Some(s),
+                    Err(e) => {
+                        tracing::error!(error = %e, "login: a TOTP secret does not open");
+                        None
+                    }
+                };
+                if let Some(step) = secret.and_then(|s| totp_step(&s, given, now)) {
                     // A code is good once: a replayed (or older) step is refused.
                     return Ok(self.store.use_totp_step(account.user.id, step).await?);
                 }
@@ -461,7 +470,10 @@ impl App {
                     // Someone else saw this password: its owner must replace it (the operator's
                     // CLI is trusted to hand it over in person).
                     must_change_password: by.is_some(),
-                    totp_secret: totp_secret.clone(),
+                    totp_secret: totp_secret
+                        .as_deref()
+                        .map(|t| self.totp_box.seal(user.id, t))
+                        .transpose()?,
                     totp_confirmed: totp_secret.is_some(),
                     recovery_code_hashes,
                 },
@@ -535,7 +547,14 @@ impl App {
         }
         let secret = new_totp_secret()?;
         self.store
-            .set_totp(actor.user.id, &secret, false, &[], None, None)
+            .set_totp(
+                actor.user.id,
+                &self.totp_box.seal(actor.user.id, &secret)?,
+                false,
+                &[],
+                None,
+                None,
+            )
             .await?;
         let url = totp(
             &secret,
@@ -559,12 +578,13 @@ impl App {
             .user_account_by_id(actor.user.id)
             .await?
             .ok_or(AppError::NotFound("user"))?;
-        let Some(secret) = account.totp_secret.filter(|_| !account.totp_confirmed) else {
+        let Some(stored) = account.totp_secret.filter(|_| !account.totp_confirmed) else {
             return Err(AppError::Invalid {
                 field: "totp",
                 message_ja: "二要素認証の登録を最初からやり直してください。",
             });
         };
+        let secret = self.totp_box.open(actor.user.id, &stored)?;
         if !totp_ok(&secret, code, now) {
             return Err(AppError::Invalid {
                 field: "totp",
@@ -575,7 +595,7 @@ impl App {
         self.store
             .set_totp(
                 actor.user.id,
-                &secret,
+                &self.totp_box.seal(actor.user.id, &secret)?,
                 true,
                 &hashes,
                 Some(&session.token_hash),

@@ -181,7 +181,7 @@ impl AuditSigner {
 }
 
 #[cfg(unix)]
-fn write_private(path: &Path, contents: &str) -> Result<(), AppError> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> Result<(), AppError> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
     let mut f = std::fs::OpenOptions::new()
@@ -195,7 +195,7 @@ fn write_private(path: &Path, contents: &str) -> Result<(), AppError> {
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &Path, contents: &str) -> Result<(), AppError> {
+pub(crate) fn write_private(path: &Path, contents: &str) -> Result<(), AppError> {
     std::fs::write(path, contents).map_err(|e| AppError::Key(e.to_string()))
 }
 

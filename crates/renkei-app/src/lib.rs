@@ -70,6 +70,8 @@ pub struct App {
     mpi: std::sync::Arc<mpi::Kept>,
     heads: std::sync::Arc<view::HeadsCache>,
     facility_names: std::sync::Arc<std::sync::RwLock<std::sync::Arc<view::FacilityNames>>>,
+    /// Seals TOTP secrets for the database.
+    totp_box: std::sync::Arc<secrets::SecretBox>,
 }
 
 /// Japan has one time zone and no daylight saving; dates on forms are JST dates.
@@ -88,6 +90,7 @@ impl App {
     /// on first use.
     pub async fn open(store: Store, config: AppConfig) -> Result<Self, AppError> {
         let signer = AuditSigner::load_or_create(&config.data_dir)?;
+        let totp_box = std::sync::Arc::new(secrets::SecretBox::load_or_create(&config.data_dir)?);
         let app = Self {
             store,
             signer,
@@ -95,6 +98,7 @@ impl App {
             mpi: std::sync::Arc::default(),
             heads: std::sync::Arc::default(),
             facility_names: std::sync::Arc::default(),
+            totp_box,
         };
         if app.store.current_matrix().await?.is_none() {
             let mut ev = renkei_domain::AuditEvent::new(

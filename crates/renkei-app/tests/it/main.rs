@@ -183,6 +183,17 @@ async fn a_user_enrolled_at_creation_gets_recovery_codes_that_work_once() {
             .await
             .unwrap();
         assert_eq!(u.recovery_codes.len(), 10);
+        // The database keeps the TOTP secret sealed, not as the authenticator shows it.
+        let stored = w
+            .app
+            .store
+            .user_account_by_id(u.user.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .totp_secret
+            .unwrap();
+        assert!(!stored.contains(u.totp_secret.as_deref().unwrap()));
         let with = |second: &str| LoginAttempt {
             login: "dr.r".into(),
             ..attempt(&u.initial_password, second)
