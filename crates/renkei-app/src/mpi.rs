@@ -483,8 +483,9 @@ impl App {
             decided_at: None,
             created_at: now,
         };
-        self.store.insert_match(&m).await?;
-        if link {
+        if !link {
+            self.store.insert_match(&m).await?;
+        } else {
             let mut ev = AuditEvent::new(AuditAction::Merge, now);
             ev.person_id = Some(c.person);
             ev.items = vec![
@@ -494,10 +495,7 @@ impl App {
                 format!("match:{}", m.id),
                 format!("score:{:.1}", c.comparison.score),
             ];
-            let (_, entry) = self
-                .store
-                .merge_persons(c.person, person, Some(m.id), None, ev)
-                .await?;
+            let (_, entry) = self.store.record_and_merge(&m, ev).await?;
             self.after_append(entry.seq).await;
             online.forget(person);
             self.refresh(online, c.person).await?;

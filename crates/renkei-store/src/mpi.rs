@@ -84,6 +84,10 @@ impl MatchRow {
     }
 }
 
+const INSERT_MATCH: &str = "INSERT INTO match_results (person_id, match_id, candidate_id, \
+     score, outcome, evidence, status, decided_by, decided_at, created_at) \
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+
 impl Store {
     /// Save a trained model as the next version.
     pub async fn save_mpi_model(
@@ -194,11 +198,7 @@ impl Store {
 
     pub async fn insert_match(&self, m: &MatchResult) -> Result<()> {
         with_pool!(self, pool => {
-            sqlx::query(
-                "INSERT INTO match_results (person_id, match_id, candidate_id, score, outcome, \
-                 evidence, status, decided_by, decided_at, created_at) \
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-            )
+            sqlx::query(INSERT_MATCH)
             .bind(m.person.as_uuid())
             .bind(m.id)
             .bind(m.candidate.as_uuid())
@@ -272,10 +272,49 @@ impl Store {
         by: Option<UserId>,
         audit: AuditEvent,
     ) -> Result<(Uuid, AuditEntry)> {
+        self.merge_persons_recording(survivor, merged, match_id, by, audit, None)
+            .await
+    }
+
+    /// An automatic link: record the match (outcome `link`) and merge its person into its
+    /// candidate, in one transaction — a crash leaves neither, never a match without its merge.
+    pub async fn record_and_merge(
+        &self,
+        m: &MatchResult,
+        audit: AuditEvent,
+    ) -> Result<(Uuid, AuditEntry)> {
+        self.merge_persons_recording(m.candidate, m.person, Some(m.id), None, audit, Some(m))
+            .await
+    }
+
+    async fn merge_persons_recording(
+        &self,
+        survivor: PersonId,
+        merged: PersonId,
+        match_id: Option<Uuid>,
+        by: Option<UserId>,
+        audit: AuditEvent,
+        new_match: Option<&MatchResult>,
+    ) -> Result<(Uuid, AuditEntry)> {
         let now = renkei_domain::to_micros(OffsetDateTime::now_utc());
         let merge_id = Uuid::now_v7();
         let (s, m) = (survivor.as_uuid(), merged.as_uuid());
         in_tx!(self, tx => {
+            if let Some(nm) = new_match {
+                sqlx::query(INSERT_MATCH)
+                    .bind(nm.person.as_uuid())
+                    .bind(nm.id)
+                    .bind(nm.candidate.as_uuid())
+                    .bind(nm.score)
+                    .bind(&nm.outcome)
+                    .bind(&nm.evidence)
+                    .bind(&nm.status)
+                    .bind(nm.decided_by.map(|u| u.as_uuid()))
+                    .bind(nm.decided_at)
+                    .bind(nm.created_at)
+                    .execute(&mut *tx)
+                    .await?;
+            }
             // Write first (takes the lock), then read what there is to move.
             let done = sqlx::query(
                 "UPDATE persons SET merged_into = $2 WHERE person_id = $1 AND merged_into IS NULL",

@@ -722,3 +722,46 @@ async fn records_for_a_person_merged_away_meanwhile_land_on_the_survivor() {
         }
     }
 }
+
+#[tokio::test]
+async fn an_automatic_link_records_its_match_and_merge_together_or_neither() {
+    for (store, _dir) in backends().await {
+        let f = add_facility(&store, "141000032", FacilityKind::Hospital).await;
+        let (a, b, c) = (
+            person(&store, f.id).await,
+            person(&store, f.id).await,
+            person(&store, f.id).await,
+        );
+        let now = renkei_domain::to_micros(OffsetDateTime::now_utc());
+        let m = |person, candidate| renkei_store::MatchResult {
+            id: uuid::Uuid::now_v7(),
+            person,
+            candidate,
+            score: 30.0,
+            outcome: "link".into(),
+            evidence: "[]".into(),
+            status: "open".into(),
+            decided_by: None,
+            decided_at: None,
+            created_at: now,
+        };
+        let linked = m(b, a);
+        store
+            .record_and_merge(&linked, event(AuditAction::Merge))
+            .await
+            .unwrap();
+        let stored = store.match_result(linked.id).await.unwrap().unwrap();
+        assert_eq!(stored.status, "same");
+        assert_eq!(store.merges(10).await.unwrap().len(), 1);
+        // Into a person merged away since (b): refused, and no match is left behind.
+        let refused = m(c, b);
+        assert!(
+            store
+                .record_and_merge(&refused, event(AuditAction::Merge))
+                .await
+                .is_err()
+        );
+        assert!(store.match_result(refused.id).await.unwrap().is_none());
+        assert_eq!(store.merges(10).await.unwrap().len(), 1);
+    }
+}
