@@ -84,9 +84,29 @@ impl MatchRow {
     }
 }
 
-const INSERT_MATCH: &str = "INSERT INTO match_results (person_id, match_id, candidate_id, \
-     score, outcome, evidence, status, decided_by, decided_at, created_at) \
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)";
+/// Insert a `MatchResult` through an executor (a pool or a transaction) of either backend.
+macro_rules! insert_match {
+    ($executor:expr, $m:expr) => {{
+        let m: &MatchResult = $m;
+        sqlx::query(
+            "INSERT INTO match_results (person_id, match_id, candidate_id, score, outcome, \
+             evidence, status, decided_by, decided_at, created_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(m.person.as_uuid())
+        .bind(m.id)
+        .bind(m.candidate.as_uuid())
+        .bind(m.score)
+        .bind(&m.outcome)
+        .bind(&m.evidence)
+        .bind(&m.status)
+        .bind(m.decided_by.map(|u| u.as_uuid()))
+        .bind(m.decided_at)
+        .bind(m.created_at)
+        .execute($executor)
+        .await?;
+    }};
+}
 
 impl Store {
     /// Save a trained model as the next version.
@@ -198,19 +218,7 @@ impl Store {
 
     pub async fn insert_match(&self, m: &MatchResult) -> Result<()> {
         with_pool!(self, pool => {
-            sqlx::query(INSERT_MATCH)
-            .bind(m.person.as_uuid())
-            .bind(m.id)
-            .bind(m.candidate.as_uuid())
-            .bind(m.score)
-            .bind(&m.outcome)
-            .bind(&m.evidence)
-            .bind(&m.status)
-            .bind(m.decided_by.map(|u| u.as_uuid()))
-            .bind(m.decided_at)
-            .bind(m.created_at)
-            .execute(pool)
-            .await?;
+            insert_match!(pool, m);
         });
         Ok(())
     }
@@ -301,19 +309,7 @@ impl Store {
         let (s, m) = (survivor.as_uuid(), merged.as_uuid());
         in_tx!(self, tx => {
             if let Some(nm) = new_match {
-                sqlx::query(INSERT_MATCH)
-                    .bind(nm.person.as_uuid())
-                    .bind(nm.id)
-                    .bind(nm.candidate.as_uuid())
-                    .bind(nm.score)
-                    .bind(&nm.outcome)
-                    .bind(&nm.evidence)
-                    .bind(&nm.status)
-                    .bind(nm.decided_by.map(|u| u.as_uuid()))
-                    .bind(nm.decided_at)
-                    .bind(nm.created_at)
-                    .execute(&mut *tx)
-                    .await?;
+                insert_match!(&mut *tx, nm);
             }
             // Write first (takes the lock), then read what there is to move.
             let done = sqlx::query(
