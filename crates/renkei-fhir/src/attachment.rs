@@ -247,14 +247,15 @@ fn is_file(obj: &serde_json::Map<String, Value>) -> bool {
 
 /// A FHIR payload as quarantine may keep it: the same JSON with photo metadata removed, or
 /// `None` when nothing had to change. Input held for another reason (an unregistered patient,
-/// a broken rule) must not keep the position of a patient's home in a wound photo either.
-/// When the payload is not JSON, or one of its files cannot be read, it cannot be cleaned and
-/// is kept as it came (`None`).
+/// a broken rule, a file that cannot be read) must not keep the position of a patient's home
+/// in a wound photo either: every readable file is cleaned even when another one is broken.
+/// When the payload is not JSON it cannot be cleaned and is kept as it came (`None`).
 pub fn scrub_payload(bytes: &[u8]) -> Option<Vec<u8>> {
-    let mut root: Value = serde_json::from_slice(bytes).ok()?;
-    let before = root.clone();
-    sanitize(&mut root).ok()?;
-    if root == before {
+    // The same UTF-8 byte order mark `parse` accepts.
+    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
+    let mut root: Value = serde_json::from_slice(text).ok()?;
+    let mut first_error = None;
+    if !sanitize_at(&mut root, &mut String::new(), &mut first_error) {
         return None;
     }
     serde_json::to_vec(&root).ok()
@@ -262,16 +263,26 @@ pub fn scrub_payload(bytes: &[u8]) -> Option<Vec<u8>> {
 
 /// Check every file in a payload and remove photo metadata, in place. `size` and `hash`
 /// (SHA-1, base64, as FHIR defines it) are brought up to date when present and the file
-/// changed.
+/// changed. The first file that cannot be read is the error; the others are cleaned anyway.
 pub(crate) fn sanitize(root: &mut Value) -> Result<(), FhirError> {
-    sanitize_at(root, &mut String::new())
+    let mut first_error = None;
+    sanitize_at(root, &mut String::new(), &mut first_error);
+    first_error.map_or(Ok(()), Err)
 }
 
-fn sanitize_at(v: &mut Value, path: &mut String) -> Result<(), FhirError> {
+/// Walk `v`, cleaning every file; whether anything changed. The first failure is kept in
+/// `first_error`.
+fn sanitize_at(v: &mut Value, path: &mut String, first_error: &mut Option<FhirError>) -> bool {
+    let mut changed = false;
     match v {
         Value::Object(obj) => {
             if is_file(obj) {
-                sanitize_file(obj, path)?;
+                match sanitize_file(obj, path) {
+                    Ok(c) => changed |= c,
+                    Err(e) => {
+                        first_error.get_or_insert(e);
+                    }
+                }
             }
             for (key, child) in obj.iter_mut() {
                 if matches!(child, Value::Object(_) | Value::Array(_)) {
@@ -280,7 +291,7 @@ fn sanitize_at(v: &mut Value, path: &mut String) -> Result<(), FhirError> {
                         path.push('.');
                     }
                     path.push_str(element_name(key));
-                    sanitize_at(child, path)?;
+                    changed |= sanitize_at(child, path, first_error);
                     path.truncate(len);
                 }
             }
@@ -289,13 +300,13 @@ fn sanitize_at(v: &mut Value, path: &mut String) -> Result<(), FhirError> {
             for (i, item) in items.iter_mut().enumerate() {
                 let len = path.len();
                 let _ = write!(path, "[{i}]");
-                sanitize_at(item, path)?;
+                changed |= sanitize_at(item, path, first_error);
                 path.truncate(len);
             }
         }
         _ => {}
     }
-    Ok(())
+    changed
 }
 
 /// A key as it may appear in an error message: FHIR element names only, never free text.
@@ -310,7 +321,8 @@ fn element_name(key: &str) -> &str {
     }
 }
 
-fn sanitize_file(obj: &mut serde_json::Map<String, Value>, path: &str) -> Result<(), FhirError> {
+/// Clean one file in place; whether it changed.
+fn sanitize_file(obj: &mut serde_json::Map<String, Value>, path: &str) -> Result<bool, FhirError> {
     let here = || if path.is_empty() { "(root)" } else { path }.to_owned();
     let data = obj.get("data").and_then(Value::as_str).unwrap_or_default();
     let bytes = decode_base64(data).ok_or_else(|| FhirError::AttachmentData { path: here() })?;
@@ -327,7 +339,7 @@ fn sanitize_file(obj: &mut serde_json::Map<String, Value>, path: &str) -> Result
     let clean =
         without_metadata(&bytes).map_err(|_| FhirError::AttachmentImage { path: here() })?;
     if clean.as_ref() == bytes.as_slice() {
-        return Ok(());
+        return Ok(false);
     }
     let clean = clean.into_owned();
     if obj.contains_key("size") {
@@ -340,7 +352,7 @@ fn sanitize_file(obj: &mut serde_json::Map<String, Value>, path: &str) -> Result
         );
     }
     obj.insert("data".into(), Value::from(STANDARD.encode(&clean)));
-    Ok(())
+    Ok(true)
 }
 
 /// One file of a stored record, in the order [`attachments`] numbers them.

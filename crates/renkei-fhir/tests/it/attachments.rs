@@ -142,6 +142,32 @@ fn a_file_that_is_not_base64_refuses_the_input_with_its_path() {
 }
 
 #[test]
+fn quarantine_cleans_every_readable_photo_even_beside_a_broken_file_or_after_a_byte_order_mark() {
+    let bundle = referral_with(vec![
+        json!({ "contentType": "application/pdf", "data": "JVBERi0x!!not base64" }),
+        json!({ "contentType": "image/jpeg", "data": STANDARD.encode(photo_with_gps_jpeg()) }),
+    ]);
+    let mut bytes = b"\xEF\xBB\xBF".to_vec();
+    bytes.extend(serde_json::to_vec(&bundle).unwrap());
+    assert!(
+        parse_submission(&bytes, FACILITY).is_err(),
+        "the input is refused"
+    );
+    let kept = attachment::scrub_payload(&bytes).expect("cleaned");
+    let kept: Value = serde_json::from_slice(&kept).unwrap();
+    let photo = kept["entry"][2]["resource"]["content"][1]["attachment"]["data"]
+        .as_str()
+        .unwrap();
+    let photo = STANDARD.decode(photo).unwrap();
+    assert!(!contains(&photo, FAKE_GPS_TEXT.as_bytes()), "no GPS kept");
+    assert_eq!(photo, grey_jpeg());
+    assert_eq!(
+        kept["entry"][2]["resource"]["content"][0]["attachment"]["data"], "JVBERi0x!!not base64",
+        "the broken file is kept as it came"
+    );
+}
+
+#[test]
 fn a_photo_that_cannot_be_read_refuses_the_input() {
     // Labelled JPEG, but truncated inside its first segment: its metadata cannot be removed.
     let photo = photo_with_gps_jpeg();
