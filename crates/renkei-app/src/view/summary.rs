@@ -663,6 +663,9 @@ impl App {
         // The records whose content the summary shows (the facility counts and the document
         // list show only that records exist, from their heads).
         let mut items = vec!["summary".to_owned()];
+        if person_row.is_some() {
+            items.push("demographics".to_owned());
+        }
         items.extend(records.iter().map(|r| format!("record:{}", r.id)));
         items.extend(
             documents

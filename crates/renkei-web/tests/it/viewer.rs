@@ -161,6 +161,10 @@ async fn a_physician_with_a_care_relationship_sees_the_summary_and_one_entry_is_
     assert_eq!(e.action, AuditAction::View);
     assert_eq!(e.person_id, Some(person));
     assert!(e.items.contains(&"summary".to_owned()));
+    assert!(
+        e.items.contains(&"demographics".to_owned()),
+        "name and birth date shown"
+    );
     assert_eq!(e.access_method.as_deref(), Some("care-relationship"));
     assert_eq!(e.consent_state.as_deref(), Some("active"));
 
@@ -273,11 +277,18 @@ async fn a_council_that_hides_demographics_hides_name_sex_and_birth_date_from_th
             &[Role::Clinical],
         )
         .await;
+    let before = n.audit_len().await;
     let (status, _, page) = n
         .send(get(&format!("/patients/{person}"), Some(&cookie)))
         .await;
     assert_eq!(status, StatusCode::OK, "{page}");
     assert!(page.contains("ペニシリン系"), "the clinical sections stay");
+    let entries = last_entries(&n, before).await;
+    assert_eq!(entries.len(), 1);
+    assert!(
+        !entries[0].event.items.contains(&"demographics".to_owned()),
+        "the audit entry names only what was shown"
+    );
     for hidden in ["花子", "ハナコ", "1940-01-02", "女　"] {
         assert!(!page.contains(hidden), "{hidden} must be absent: {page}");
     }
