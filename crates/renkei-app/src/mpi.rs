@@ -483,9 +483,7 @@ impl App {
             decided_at: None,
             created_at: now,
         };
-        if !link {
-            self.store.insert_match(&m).await?;
-        } else {
+        if link {
             let mut ev = AuditEvent::new(AuditAction::Merge, now);
             ev.person_id = Some(c.person);
             ev.items = vec![
@@ -499,6 +497,8 @@ impl App {
             self.after_append(entry.seq).await;
             online.forget(person);
             self.refresh(online, c.person).await?;
+        } else {
+            self.store.insert_match(&m).await?;
         }
         Ok(m)
     }

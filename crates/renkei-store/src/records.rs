@@ -147,6 +147,7 @@ impl PgHeadRow {
 /// A record's head as the SQLite heads query gives it: a JSON array of record ID and facility
 /// ID (hex), resource type, category, code, display, clinical date, sensitive (0/1), arrival
 /// (RFC 3339) and source key.
+///
 /// Borrowed from the JSON where it can be: a person's heads are a thousand of these, and the
 /// ids, category, dates and key are only parsed or compared, never kept as text.
 #[derive(serde::Deserialize)]
