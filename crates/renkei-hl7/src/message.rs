@@ -406,6 +406,11 @@ fn is_delimiter(c: char) -> bool {
 
 /// Splits on an optional separator, yielding each part with its byte offset. With no
 /// separator the whole text is one part (used for MSH-1 and MSH-2, which are never split).
+///
+/// Separators are ASCII in practice (MSH-1/MSH-2 are checked to be, and segments end in `\r`
+/// or `\n`), so the search is a byte search with `memchr`: an ASCII byte never occurs inside
+/// a multi-byte UTF-8 character, so every cut falls on a character boundary. This is the
+/// tokenizer's inner loop; `str::split_once(char)` cost several times more per part.
 #[derive(Debug, Clone)]
 struct Parts<'a> {
     rest: Option<&'a str>,
@@ -421,6 +426,52 @@ impl<'a> Parts<'a> {
             sep,
         }
     }
+
+    /// Where the next separator starts in `rest`, and its length.
+    fn find(sep: char, rest: &str) -> Option<(usize, usize)> {
+        if sep.is_ascii() {
+            // `sep as u8` is exact for ASCII.
+            memchr::memchr(sep as u8, rest.as_bytes()).map(|i| (i, 1))
+        } else {
+            rest.find(sep).map(|i| (i, sep.len_utf8()))
+        }
+    }
+
+    /// Skip `n` separators at once (for `nth`): no part is built for the skipped ones.
+    fn skip_parts(&mut self, n: usize) -> bool {
+        let Some(rest) = self.rest else {
+            return false;
+        };
+        let Some(sep) = self.sep else {
+            if n > 0 {
+                self.rest = None;
+            }
+            return n == 0;
+        };
+        if n == 0 {
+            return true;
+        }
+        let cut = if sep.is_ascii() {
+            memchr::memchr_iter(sep as u8, rest.as_bytes())
+                .nth(n - 1)
+                .map(|i| i + 1)
+        } else {
+            rest.match_indices(sep)
+                .nth(n - 1)
+                .map(|(i, _)| i + sep.len_utf8())
+        };
+        match cut.and_then(|c| rest.get(c..).map(|tail| (c, tail))) {
+            Some((c, tail)) => {
+                self.rest = Some(tail);
+                self.offset += c;
+                true
+            }
+            None => {
+                self.rest = None;
+                false
+            }
+        }
+    }
 }
 
 impl<'a> Iterator for Parts<'a> {
@@ -429,19 +480,25 @@ impl<'a> Iterator for Parts<'a> {
     fn next(&mut self) -> Option<Self::Item> {
         let rest = self.rest?;
         let offset = self.offset;
-        match self
-            .sep
-            .and_then(|sep| rest.split_once(sep).map(|p| (p, sep)))
-        {
-            Some(((part, tail), sep)) => {
+        let cut = self.sep.and_then(|sep| Self::find(sep, rest));
+        match cut.and_then(|(i, len)| Some((rest.get(..i)?, rest.get(i + len..)?, len))) {
+            Some((part, tail, len)) => {
                 self.rest = Some(tail);
-                self.offset = offset + part.len() + sep.len_utf8();
+                self.offset = offset + part.len() + len;
                 Some((offset, part))
             }
             None => {
                 self.rest = None;
                 Some((offset, rest))
             }
+        }
+    }
+
+    fn nth(&mut self, n: usize) -> Option<Self::Item> {
+        if self.skip_parts(n) {
+            self.next()
+        } else {
+            None
         }
     }
 }
@@ -682,7 +739,22 @@ impl<'a> Field<'a> {
     /// Repetition `n` (1-based).
     #[must_use]
     pub fn repetition(&self, n: usize) -> Option<Repetition<'a>> {
-        self.repetitions().nth(n.checked_sub(1)?)
+        let (offset, text) = Parts::new(
+            self.text,
+            self.offset,
+            self.separator(self.delimiters.repetition),
+        )
+        .nth(n.checked_sub(1)?)?;
+        Some(Repetition {
+            text,
+            offset,
+            location: Location {
+                repetition: Some(n),
+                ..self.location
+            },
+            delimiters: self.delimiters,
+            literal: self.literal,
+        })
     }
 
     /// Component `n` (1-based) of the first repetition: the usual way to read a field that
@@ -742,7 +814,18 @@ impl<'a> Repetition<'a> {
     /// Component `n` (1-based).
     #[must_use]
     pub fn component(&self, n: usize) -> Option<Component<'a>> {
-        self.components().nth(n.checked_sub(1)?)
+        let sep = (!self.literal).then_some(self.delimiters.component);
+        let (offset, text) = Parts::new(self.text, self.offset, sep).nth(n.checked_sub(1)?)?;
+        Some(Component {
+            text,
+            offset,
+            location: Location {
+                component: Some(n),
+                ..self.location
+            },
+            delimiters: self.delimiters,
+            literal: self.literal,
+        })
     }
 }
 
@@ -780,7 +863,18 @@ impl<'a> Component<'a> {
     /// Subcomponent `n` (1-based).
     #[must_use]
     pub fn subcomponent(&self, n: usize) -> Option<Subcomponent<'a>> {
-        self.subcomponents().nth(n.checked_sub(1)?)
+        let sep = (!self.literal).then_some(self.delimiters.subcomponent);
+        let (offset, text) = Parts::new(self.text, self.offset, sep).nth(n.checked_sub(1)?)?;
+        Some(Subcomponent {
+            text,
+            offset,
+            location: Location {
+                subcomponent: Some(n),
+                ..self.location
+            },
+            delimiters: self.delimiters,
+            literal: self.literal,
+        })
     }
 }
 
@@ -973,5 +1067,32 @@ OBX|1|CWE|5H01^血液型&ABO^JC10||A\\S\\B|\r";
                 .as_str(),
             "d%e"
         );
+    }
+
+    proptest::proptest! {
+        /// `nth` skips separators without building parts; it must land where stepping part
+        /// by part lands, for ASCII and non-ASCII separators and past the end.
+        #[test]
+        fn skipping_parts_lands_where_stepping_lands(
+            text in "[a|^あ\r]{0,24}",
+            sep in proptest::option::of(proptest::sample::select(vec!['|', '^', 'あ'])),
+            n in 0usize..8,
+        ) {
+            let stepped = {
+                let mut p = Parts::new(&text, 5, sep);
+                (0..n).for_each(|_| { p.next(); });
+                p.next()
+            };
+            proptest::prop_assert_eq!(Parts::new(&text, 5, sep).nth(n), stepped);
+            let all: Vec<_> = Parts::new(&text, 5, sep).collect();
+            let joined = all.iter().map(|(_, t)| *t).collect::<Vec<_>>();
+            match sep {
+                Some(c) => proptest::prop_assert_eq!(joined.join(&c.to_string()), text.clone()),
+                None => proptest::prop_assert_eq!(joined, vec![text.as_str()]),
+            }
+            for (offset, part) in all {
+                proptest::prop_assert_eq!(text.get(offset - 5..offset - 5 + part.len()), Some(part));
+            }
+        }
     }
 }

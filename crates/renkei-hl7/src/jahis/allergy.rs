@@ -63,7 +63,7 @@ pub(crate) fn allergy(cx: &mut Cx<'_, '_>, seg: &Segment<'_>) -> Result<(), MapE
 
     let type_code = v2::text(seg, 2, 1);
     match type_code.as_deref().and_then(category) {
-        Some(c) => d.set("category", Some(json!([c]))),
+        Some(c) => d.set("category", Some(Value::Array(vec![Value::from(c)]))),
         None => {
             if let Some(t) = v2::field_concept(seg, 2, CodeContext::General) {
                 d.push(
@@ -92,7 +92,7 @@ pub(crate) fn allergy(cx: &mut Cx<'_, '_>, seg: &Segment<'_>) -> Result<(), MapE
         if let Some(s) = severity {
             reaction.insert("severity".into(), json!(s));
         }
-        d.set("reaction", Some(json!([reaction])));
+        d.set("reaction", Some(Value::Array(vec![Value::from(reaction)])));
     }
 
     let mut clinical = "active";

@@ -149,7 +149,7 @@ fn order(cx: &mut Cx<'_, '_>, orc: &Segment<'_>, members: &[Segment<'_>]) -> Res
             schedule.insert("repeat".into(), json!({ "boundsPeriod": bounds }));
         }
         if !schedule.is_empty() {
-            diet.insert("schedule".into(), json!([schedule]));
+            diet.insert("schedule".into(), Value::Array(vec![Value::from(schedule)]));
         }
     }
     if !instructions.is_empty() {

@@ -113,7 +113,7 @@ fn result(
     d.set("category", Some(laboratory()));
     let mut effective = o.observed;
     if let Some((specimen, collected)) = spm {
-        d.set("contained", Some(json!([specimen])));
+        d.set("contained", Some(Value::Array(vec![specimen.clone()])));
         d.set("specimen", Some(json!({ "reference": "#spm" })));
         effective = effective.or(*collected);
     }
@@ -129,7 +129,7 @@ fn result(
             based_on.insert("display".into(), json!(name));
         }
         if !based_on.is_empty() {
-            d.set("basedOn", Some(json!([based_on])));
+            d.set("basedOn", Some(Value::Array(vec![Value::from(based_on)])));
         }
         if let Some(issued) = v2::dtm(obr, 22)?.as_ref().and_then(v2::instant) {
             d.set("issued", Some(json!(issued)));
@@ -278,7 +278,7 @@ fn lab_order(
     );
     let mut occurrence = v2::dtm(obr, 7)?;
     if let Some((specimen, collected)) = spm {
-        d.set("contained", Some(json!([specimen])));
+        d.set("contained", Some(Value::Array(vec![specimen.clone()])));
         d.set("specimen", Some(json!([{ "reference": "#spm" }])));
         occurrence = occurrence.or(*collected);
     }

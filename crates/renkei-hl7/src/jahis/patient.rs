@@ -220,7 +220,7 @@ fn coverage(cx: &mut Cx<'_, '_>, in1: &Segment<'_>) -> Result<(), MapError> {
     if let Some(name) = v2::text(in1, 4, 1) {
         payor.insert("display".into(), json!(name));
     }
-    d.set("payor", Some(json!([payor])));
+    d.set("payor", Some(Value::Array(vec![Value::from(payor)])));
     let symbol = v2::text(in1, 10, 1);
     let number = v2::text(in1, 11, 1);
     if let Some(s) = &symbol {

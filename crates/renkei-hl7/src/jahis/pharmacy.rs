@@ -285,7 +285,10 @@ fn request(
                     .or_insert_with(|| json!({}))
                     .as_object_mut()
                 {
-                    timing.insert("repeat".into(), json!({ "boundsPeriod": p }));
+                    timing.insert(
+                        "repeat".into(),
+                        Value::Object(Map::from_iter([("boundsPeriod".into(), Value::Object(p))])),
+                    );
                 }
             } else {
                 dosage_ext.push(json!({
@@ -312,7 +315,10 @@ fn request(
         if let Some(t) = instruction.get("text").and_then(Value::as_str) {
             texts.push(t.to_owned());
         }
-        dosage.insert("additionalInstruction".into(), json!([instruction]));
+        dosage.insert(
+            "additionalInstruction".into(),
+            Value::Array(vec![instruction]),
+        );
     }
     if let Some(r) = rxr {
         cx.consume(r);
@@ -363,7 +369,10 @@ fn request(
         }
     }
     if dose_and_rate.len() > 1 {
-        dosage.insert("doseAndRate".into(), json!([dose_and_rate]));
+        dosage.insert(
+            "doseAndRate".into(),
+            Value::Array(vec![Value::from(dose_and_rate)]),
+        );
     }
     if !texts.is_empty() {
         dosage.insert("text".into(), json!(texts.join(" ")));
@@ -372,7 +381,10 @@ fn request(
         dosage.insert("extension".into(), Value::Array(dosage_ext));
     }
     if !dosage.is_empty() {
-        d.set("dosageInstruction", Some(json!([dosage])));
+        d.set(
+            "dosageInstruction",
+            Some(Value::Array(vec![Value::from(dosage)])),
+        );
     }
 
     // Dispense request.

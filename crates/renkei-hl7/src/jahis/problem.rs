@@ -269,7 +269,7 @@ fn condition(
         };
         if let Some(l) = label {
             if let Some(Value::Object(meta)) = d.resource.get_mut("meta") {
-                meta.insert("security".into(), json!([l]));
+                meta.insert("security".into(), Value::Array(vec![l]));
             }
             d.sensitive = true;
         }
