@@ -119,29 +119,9 @@ async fn ingest(
             "the bench database already holds facilities; bench ingest needs an empty database"
         );
     }
-    let app = App::open(store, AppConfig::new(dir.path().to_path_buf())).await?;
-    let actor = hospital_with_clerk(&app, "1410000010", "ベンチ病院").await?;
-    let facility = actor.facility.clone();
-    let code = facility.code.as_str().to_owned();
     let pids: Vec<String> = (1..=patients.max(1)).map(|i| format!("{i:07}")).collect();
-    for pid in &pids {
-        app.register_resident(
-            &actor,
-            &RegistrationForm {
-                local_id: pid.clone(),
-                name_kana: "ベンチ タロウ".into(),
-                sex: "male".into(),
-                birth_date: "1950-01-01".into(),
-                consent: ConsentInput {
-                    consent_signed_on: "2000-01-01".into(),
-                    consent_method: "paper".into(),
-                    ..ConsentInput::default()
-                },
-                ..RegistrationForm::default()
-            },
-        )
-        .await?;
-    }
+    let (app, facility) = bench_region(store, dir.path(), &pids).await?;
+    let code = facility.code.as_str().to_owned();
     let files = renkei_testkit::clinical::bench_messages(n, &pids, &code, seed);
     let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
 
@@ -160,9 +140,41 @@ async fn ingest(
     }
     let map_only = start.elapsed();
 
+    // Storing alone: the same batches mapped beforehand (untimed), stored into a second,
+    // fresh region (default SQLite only). With mapping out of the way this is the store's
+    // serial path, the part of a batch nothing else can overlap.
+    let store_only = if database_url.is_none() {
+        let store = Store::connect(&format!(
+            "sqlite://{}",
+            dir.path().join("store-only.db").display()
+        ))
+        .await?;
+        let other_dir = dir.path().join("store-only");
+        std::fs::create_dir_all(&other_dir)?;
+        let (other, other_facility) = bench_region(store, &other_dir, &pids).await?;
+        let prepared: Vec<_> = files
+            .chunks(batch.max(1))
+            .map(|c| {
+                renkei_app::ingest::prepare_ssmix2_files(
+                    c.iter()
+                        .map(|f| (f.file_name.clone(), f.bytes.clone()))
+                        .collect(),
+                )
+            })
+            .collect();
+        let start = Instant::now();
+        for b in prepared {
+            other.store_ssmix2_batch(&other_facility, b).await?;
+        }
+        Some(start.elapsed())
+    } else {
+        None
+    };
+
     // End to end as `renkei import` does it: batches of files, one transaction each, the next
     // batch mapped while one is stored. The copy of the input is the import's file reading.
     let start = Instant::now();
+    let cpu_start = process_cpu_seconds();
     let mut quarantined = 0usize;
     let batches: Vec<Vec<(String, Vec<u8>)>> = files
         .chunks(batch.max(1))
@@ -177,6 +189,9 @@ async fn ingest(
     })
     .await?;
     let e2e = start.elapsed();
+    let e2e_cpu = process_cpu_seconds()
+        .zip(cpu_start)
+        .map(|(end, start)| end - start);
 
     // The same messages again, one request at a time as the gateway sends them: everything
     // is unchanged, so this measures the per-message path (lookups, hashing, no writes).
@@ -207,6 +222,9 @@ async fn ingest(
         "quarantined": quarantined,
         "end_to_end_seconds": e2e.as_secs_f64(),
         "end_to_end_messages_per_second": e2e_rate,
+        "end_to_end_cpu_seconds": e2e_cpu,
+        "store_only_seconds": store_only.map(|d| d.as_secs_f64()),
+        "store_only_messages_per_second": store_only.map(|d| msgs / d.as_secs_f64()),
         "resend_one_by_one_messages_per_second": per_message,
         "map_only_seconds": map_only.as_secs_f64(),
         "map_only_messages_per_second": msgs / map_only.as_secs_f64(),
@@ -229,6 +247,18 @@ async fn ingest(
             "  end to end:  {e2e_rate:>10.0} messages/s ({:.2} s)",
             e2e.as_secs_f64()
         );
+        if let Some(cpu) = e2e_cpu {
+            println!(
+                "               {cpu:>10.2} CPU seconds ({:.0} µs a message, all threads)",
+                cpu / msgs * 1e6
+            );
+        }
+        if let Some(d) = store_only {
+            println!(
+                "  store only:  {:>10.0} messages/s (the same batches mapped beforehand)",
+                msgs / d.as_secs_f64()
+            );
+        }
         println!(
             "  bare insert: {ceiling_rate:>10.0} messages/s ({:.2} s)",
             ceiling.as_secs_f64()
@@ -249,6 +279,48 @@ async fn ingest(
         }
     }
     Ok(())
+}
+
+/// The bench's region: one hospital with `pids` registered (consent on file).
+async fn bench_region(
+    store: Store,
+    data_dir: &std::path::Path,
+    pids: &[String],
+) -> Result<(App, renkei_domain::Facility)> {
+    let app = App::open(store, AppConfig::new(data_dir.to_path_buf())).await?;
+    let actor = hospital_with_clerk(&app, "1410000010", "ベンチ病院").await?;
+    for pid in pids {
+        app.register_resident(
+            &actor,
+            &RegistrationForm {
+                local_id: pid.clone(),
+                name_kana: "ベンチ タロウ".into(),
+                sex: "male".into(),
+                birth_date: "1950-01-01".into(),
+                consent: ConsentInput {
+                    consent_signed_on: "2000-01-01".into(),
+                    consent_method: "paper".into(),
+                    ..ConsentInput::default()
+                },
+                ..RegistrationForm::default()
+            },
+        )
+        .await?;
+    }
+    Ok((app, actor.facility))
+}
+
+/// CPU time this process has used so far, all threads (Linux `/proc/self/stat`, clock ticks
+/// of 10 ms), or `None` where that cannot be read.
+fn process_cpu_seconds() -> Option<f64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // Fields after the command name, which is in parentheses and may contain spaces.
+    let rest = stat.get(stat.rfind(')')? + 2..)?;
+    let mut fields = rest.split(' ');
+    // utime and stime are fields 14 and 15 of the line, 12 and 13 after the name.
+    let utime: f64 = fields.nth(11)?.parse().ok()?;
+    let stime: f64 = fields.next()?.parse().ok()?;
+    Some((utime + stime) / 100.0)
 }
 
 /// A hospital joined to the bench's network, and its clerk (who registers residents).
