@@ -140,6 +140,11 @@ impl Store {
                 .foreign_keys(true)
                 .pragma("cache_size", "-65536")
                 .pragma("temp_store", "memory")
+                // Read the database file through a memory map instead of a read call per page:
+                // ingestion's index lookups and the viewer's reads then copy nothing. SQLite
+                // writes through the WAL as before. bench ingest, storing alone: about 15k →
+                // 20k messages/s. (The map is address space, not memory; 1 GiB per connection.)
+                .pragma("mmap_size", "1073741824")
                 // Checkpoints run in the background (below); this is only the backstop. Run by
                 // the committing connection, a checkpoint copied the WAL and synced the file
                 // inside whatever request committed: bench view's p99 went from 20 to 11 ms.
