@@ -112,8 +112,16 @@ impl App {
         actor: &Actor,
         q: &PersonQuery,
     ) -> Result<Vec<PersonHit>, AppError> {
-        actor.require(Role::Clinical)?;
         let now = OffsetDateTime::now_utc();
+        // What was typed is patient data: the entry says only that a search was refused.
+        self.require_clinical(
+            actor,
+            AuditAction::Search,
+            None,
+            &["person-search".to_owned()],
+            now,
+        )
+        .await?;
         let text = q.text.trim();
         let key = renkei_text::fold_kana(text);
         let related = self.store.persons_related_to(actor.facility.id).await?;
@@ -204,7 +212,15 @@ impl App {
         person: PersonId,
         reason: BreakGlassReason,
     ) -> Result<BreakGlassGrant, AppError> {
-        actor.require(Role::Clinical)?;
+        let now = OffsetDateTime::now_utc();
+        self.require_clinical(
+            actor,
+            AuditAction::BreakGlass,
+            Some(person),
+            &[format!("reason:{}", reason.code())],
+            now,
+        )
+        .await?;
         if let BreakGlassReason::Other(text) = &reason
             && text.trim().chars().count() < 4
         {
@@ -213,7 +229,6 @@ impl App {
                 message_ja: "「その他」の場合は理由を具体的に記入してください。",
             });
         }
-        let now = OffsetDateTime::now_utc();
         if self.store.person(person).await?.is_none() {
             // As a viewer page answers: an ID cannot be probed for existence, and the attempt
             // is logged.

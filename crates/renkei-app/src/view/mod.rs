@@ -137,6 +137,29 @@ impl App {
             .collect())
     }
 
+    /// Patient records are for clinical users: an account that only administers (a clerk, a
+    /// facility admin) is refused whatever its profession. Every way into a record (a page,
+    /// a search, break-the-glass) asks here, so that the refusal is logged like any denial,
+    /// naming what was asked for.
+    pub(crate) async fn require_clinical(
+        &self,
+        actor: &Actor,
+        action: AuditAction,
+        person: Option<PersonId>,
+        what: &[String],
+        now: OffsetDateTime,
+    ) -> Result<(), AppError> {
+        let Err(e) = actor.require(Role::Clinical) else {
+            return Ok(());
+        };
+        let mut ev = actor.event(action, now);
+        ev.person_id = person;
+        ev.items = what.to_vec();
+        ev.outcome = AuditOutcome::Denied("role-required".into());
+        self.audit(ev).await?;
+        Err(e)
+    }
+
     /// Authorize, and on denial write the one audit entry (its items: `what`) and return the
     /// rule. On success the caller shows what it opened and writes the one audit entry with
     /// [`App::audit_view`].
@@ -150,16 +173,8 @@ impl App {
         now: OffsetDateTime,
     ) -> Result<Opened, AppError> {
         let what: Vec<String> = what.iter().map(|w| (*w).to_owned()).collect();
-        // Patient records are for clinical users; an account that only administers (a clerk,
-        // a facility admin) is refused whatever its profession, and the refusal is logged.
-        if let Err(e) = actor.require(Role::Clinical) {
-            let mut ev = actor.event(action, now);
-            ev.person_id = Some(person);
-            ev.items = what;
-            ev.outcome = AuditOutcome::Denied("role-required".into());
-            self.audit(ev).await?;
-            return Err(e);
-        }
+        self.require_clinical(actor, action, Some(person), &what, now)
+            .await?;
         let Some(version) = self.store.records_version(person).await? else {
             // The same answer as for a person the facility does not care for, so that an ID
             // cannot be probed for existence; and, like every denial, it is logged.

@@ -187,7 +187,7 @@ async fn an_account_without_the_clinical_role_reads_no_record_and_the_refusal_is
     let n = net(None).await;
     let person = patient(&n).await;
     // A physician's account that only administers its facility's users.
-    let (cookie, _) = n
+    let (cookie, csrf) = n
         .signed_in(
             "1410000010",
             "dr.admin",
@@ -213,6 +213,49 @@ async fn an_account_without_the_clinical_role_reads_no_record_and_the_refusal_is
             AuditOutcome::Denied("role-required".into())
         );
     }
+    // Nor may it search for a patient or break the glass; each refusal is one entry too, and
+    // the search's entry does not repeat what was typed.
+    let before = n.audit_len().await;
+    let (status, _, body) = n
+        .send(get(
+            "/api/v1/persons?q=%E3%82%B7%E3%82%B1%E3%83%B3",
+            Some(&cookie),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    assert!(!body.contains("シケン"));
+    let entries = last_entries(&n, before).await;
+    assert_eq!(entries.len(), 1, "one entry for the refused search");
+    assert_eq!(entries[0].event.action, AuditAction::Search);
+    assert_eq!(entries[0].event.person_id, None);
+    assert_eq!(entries[0].event.items, vec!["person-search".to_owned()]);
+    assert_eq!(
+        entries[0].event.outcome,
+        AuditOutcome::Denied("role-required".into())
+    );
+    let before = n.audit_len().await;
+    let (status, _, body) = n
+        .send(json_req(
+            Method::POST,
+            &format!("/api/v1/persons/{person}/break-glass"),
+            Some(&cookie),
+            Some(&csrf),
+            json!({"reason": "emergency"}),
+        ))
+        .await;
+    assert_eq!(status, StatusCode::FORBIDDEN, "{body}");
+    let entries = last_entries(&n, before).await;
+    assert_eq!(
+        entries.len(),
+        1,
+        "one entry for the refused break-the-glass"
+    );
+    assert_eq!(entries[0].event.action, AuditAction::BreakGlass);
+    assert_eq!(entries[0].event.person_id, Some(person));
+    assert_eq!(
+        entries[0].event.outcome,
+        AuditOutcome::Denied("role-required".into())
+    );
 }
 
 #[tokio::test]
