@@ -122,7 +122,14 @@ async fn ingest(
     let pids: Vec<String> = (1..=patients.max(1)).map(|i| format!("{i:07}")).collect();
     let (app, facility) = bench_region(store, dir.path(), &pids).await?;
     let code = facility.code.as_str().to_owned();
-    let files = renkei_testkit::clinical::bench_messages(n, &pids, &code, seed);
+    let mut files = renkei_testkit::clinical::bench_messages(n, &pids, &code, seed);
+    // In the order `renkei import` stores a storage's files: by group (patient first), then
+    // time. The messages are generated in random patient order, as a live feed sends them.
+    files.sort_by_cached_key(|f| {
+        renkei_hl7::ssmix2::FileName::parse(&f.file_name)
+            .map(|name| renkei_app::ingest::ssmix2_order_key(&name))
+            .ok()
+    });
     let bytes: usize = files.iter().map(|f| f.bytes.len()).sum();
 
     // Decoding, tokenizing and mapping alone (no storage), to see where time goes.
