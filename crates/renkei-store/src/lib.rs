@@ -99,8 +99,12 @@ pub(crate) use {in_tx, with_pool};
 /// checkpointer fall behind (16 KiB pages: 160 MiB).
 const WAL_BACKSTOP_PAGES: u32 = 10_000;
 
-/// How often the background checkpointer copies the WAL into the database.
-const CHECKPOINT_EVERY: Duration = Duration::from_millis(500);
+/// How often the background checkpointer copies the WAL into the database. Under a steady
+/// stream of writes (an import) a passive checkpoint never quite catches up, and what it
+/// leaves is copied by the backstop inside some writer's commit; checking often keeps that
+/// remainder small. bench ingest (60,000 messages), 500 → 100 ms: 18.4–20.1k → 19.9–21.2k
+/// messages/s. An idle check only reads the WAL header.
+const CHECKPOINT_EVERY: Duration = Duration::from_millis(100);
 
 /// Copy the WAL into the database file now and then, off every request's path, until the pool
 /// closes. PASSIVE: it waits for no reader or writer and does what it can.
