@@ -144,11 +144,10 @@ impl Store {
                 .foreign_keys(true)
                 .pragma("cache_size", "-65536")
                 .pragma("temp_store", "memory")
-                // Read the database file through a memory map instead of a read call per page:
-                // ingestion's index lookups and the viewer's reads then copy nothing. SQLite
-                // writes through the WAL as before. bench ingest, storing alone: about 15k →
-                // 20k messages/s. (The map is address space, not memory; 1 GiB per connection.)
-                .pragma("mmap_size", "1073741824")
+                // No memory map (mmap_size): it made storing alone about a fifth faster in bench
+                // ingest, but cost the viewer 10–20% (bench view, 10,000 persons: p50 4.5–4.8 →
+                // 5.2–5.3 ms, HTTP about 780 → 640 pages/s): each connection takes a page fault
+                // on its first touch of every page, and a viewer's reads are scattered.
                 // Checkpoints run in the background (below); this is only the backstop. Run by
                 // the committing connection, a checkpoint copied the WAL and synced the file
                 // inside whatever request committed: bench view's p99 went from 20 to 11 ms.
