@@ -66,6 +66,31 @@ pub struct ArrivedDemographics {
     pub source_time: Option<OffsetDateTime>,
 }
 
+/// Put the kept arrivals back into a freshly built index, as they were when they arrived
+/// (owned by whoever holds the local patient now: merges move local patients).
+fn replay_arrived(online: &mut Online, arrived: Vec<renkei_store::ArrivedDemographicsRow>) {
+    let mut unreadable = 0usize;
+    for a in arrived {
+        let Some(owner) = online.owner_of_local(a.facility_id, &a.local_id) else {
+            continue; // the local patient is gone
+        };
+        let Ok(mut rec) = serde_json::from_str::<LinkRecord>(&a.record) else {
+            unreadable += 1;
+            continue;
+        };
+        rec.record_id = owner.to_string();
+        rec.facility = a.facility_id.to_string();
+        rec.local_id.clone_from(&a.local_id);
+        online.arrive(a.facility_id, &a.local_id, &rec, a.source_time);
+    }
+    if unreadable > 0 {
+        tracing::warn!(
+            unreadable,
+            "kept demographics from ingestion that do not read"
+        );
+    }
+}
+
 fn ymd(d: time::Date) -> (i32, u8, u8) {
     (d.year(), u8::from(d.month()), d.day())
 }
@@ -248,9 +273,14 @@ impl App {
             .await?
             .ok_or(AppError::NotFound("名寄せ model"))?;
         let persons = self.store.live_persons().await?;
+        let arrived = self.store.arrived_demographics().await?;
         let online = tokio::task::spawn_blocking(move || {
             renkei_mpi::Model::from_json(&json)
-                .map(|model| Online::build(version, &model, persons))
+                .map(|model| {
+                    let mut online = Online::build(version, &model, persons);
+                    replay_arrived(&mut online, arrived);
+                    online
+                })
                 .map_err(|_| AppError::Key("the stored 名寄せ model does not load".into()))
         })
         .await
@@ -380,6 +410,8 @@ impl App {
         let ids: Vec<String> = latest.iter().map(|a| a.local_id.clone()).collect();
         let owners = self.store.persons_by_local_ids(facility.id, &ids).await?;
         let (mut news, mut proposed) = (0usize, 0usize);
+        // What was matched is kept, so that a restart's index matches on it too.
+        let mut kept = Vec::new();
         for a in latest {
             let Some(&stored) = owners.get(&a.local_id) else {
                 continue; // not registered at this facility: nobody to match
@@ -410,13 +442,23 @@ impl App {
             {
                 Ok(m) => proposed += usize::from(m.is_some()),
                 Err(e) => {
-                    // Not matched, yet taken into the index as known: a rebuild forgets it,
-                    // so that the next time these demographics arrive they are matched.
+                    // Not matched, yet taken into the index as known: a rebuild forgets it
+                    // (it is not kept), so that the next time these demographics arrive they
+                    // are matched.
                     online.stale = true;
+                    self.keep_arrived(&kept).await;
                     return Err(e);
                 }
             }
+            kept.push(renkei_store::ArrivedDemographicsRow {
+                facility_id: facility.id,
+                local_id: a.local_id.clone(),
+                record: serde_json::to_string(&rec)
+                    .map_err(|_| AppError::Internal("名寄せ record not encodable"))?,
+                source_time: a.source_time,
+            });
         }
+        self.keep_arrived(&kept).await;
         tracing::debug!(
             patients = ids.len(),
             news,
@@ -424,6 +466,17 @@ impl App {
             "名寄せ of demographics from ingestion"
         );
         Ok(())
+    }
+
+    /// Keep arrived demographics; a failure is logged and costs only their use after a restart.
+    async fn keep_arrived(&self, rows: &[renkei_store::ArrivedDemographicsRow]) {
+        if let Err(e) = self
+            .store
+            .keep_arrived_demographics(rows, OffsetDateTime::now_utc())
+            .await
+        {
+            tracing::warn!(error = %e, "demographics from ingestion not kept for 名寄せ");
+        }
     }
 
     /// The best candidate of any probe that was never proposed with `person` and is still a

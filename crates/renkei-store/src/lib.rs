@@ -25,7 +25,7 @@ mod rows;
 mod users;
 
 pub use audit::{AuditFilter, Checkpoint};
-pub use mpi::{MatchResult, Merge, Moved};
+pub use mpi::{ArrivedDemographicsRow, MatchResult, Merge, Moved};
 pub use records::{
     GroupWrite, GroupWriteMode, NewProvision, NewQuarantine, QuarantineStatus, Quarantined,
 };

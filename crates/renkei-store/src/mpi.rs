@@ -108,7 +108,76 @@ macro_rules! insert_match {
     }};
 }
 
+/// The latest demographics a facility's system sent for one of its patients, as the 名寄せ
+/// matcher's record (JSON text, which the store does not read).
+#[derive(Clone, Debug, PartialEq)]
+pub struct ArrivedDemographicsRow {
+    pub facility_id: FacilityId,
+    pub local_id: String,
+    pub record: String,
+    pub source_time: Option<OffsetDateTime>,
+}
+
+/// Rows per upsert of arrived demographics (five binds each).
+const ARRIVED_PER_STATEMENT: usize = 500;
+
 impl Store {
+    /// Keep what arrived for these local patients, replacing what was kept for them. One row
+    /// per (facility, patient ID) in `rows`: the caller decided each is news.
+    pub async fn keep_arrived_demographics(
+        &self,
+        rows: &[ArrivedDemographicsRow],
+        now: OffsetDateTime,
+    ) -> Result<()> {
+        if rows.is_empty() {
+            return Ok(());
+        }
+        let now = renkei_domain::to_micros(now);
+        in_tx!(self, tx => {
+            for chunk in rows.chunks(ARRIVED_PER_STATEMENT) {
+                let mut qb = sqlx::QueryBuilder::new(
+                    "INSERT INTO arrived_demographics (facility_id, local_id, record, source_time, \
+                     received_at) ",
+                );
+                qb.push_values(chunk, |mut b, r| {
+                    b.push_bind(r.facility_id.as_uuid())
+                        .push_bind(r.local_id.as_str())
+                        .push_bind(r.record.as_str())
+                        .push_bind(r.source_time)
+                        .push_bind(now);
+                });
+                qb.push(
+                    " ON CONFLICT (facility_id, local_id) DO UPDATE SET record = excluded.record, \
+                     source_time = excluded.source_time, received_at = excluded.received_at",
+                );
+                qb.build().execute(&mut *tx).await?;
+            }
+        })
+    }
+
+    /// Every kept arrival, for building the 名寄せ index.
+    pub async fn arrived_demographics(&self) -> Result<Vec<ArrivedDemographicsRow>> {
+        let rows: Vec<(Uuid, String, String, Option<OffsetDateTime>)> = with_pool!(self, pool => {
+            sqlx::query_as(
+                "SELECT facility_id, local_id, record, source_time FROM arrived_demographics \
+                 ORDER BY facility_id, local_id",
+            )
+            .fetch_all(pool)
+            .await?
+        });
+        Ok(rows
+            .into_iter()
+            .map(
+                |(f, local_id, record, source_time)| ArrivedDemographicsRow {
+                    facility_id: FacilityId::from_uuid(f),
+                    local_id,
+                    record,
+                    source_time,
+                },
+            )
+            .collect())
+    }
+
     /// Save a trained model as the next version.
     pub async fn save_mpi_model(
         &self,

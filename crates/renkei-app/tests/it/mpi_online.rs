@@ -569,3 +569,80 @@ async fn a_new_model_rebuilds_the_index_on_its_next_use() {
     let after = stats(&w).await;
     assert_eq!((after.builds, after.model_version), (2, Some(v)));
 }
+
+#[tokio::test]
+async fn demographics_from_ingestion_are_still_matched_after_a_restart() {
+    for w in worlds().await {
+        trained(&w).await;
+        let clinic = second_clerk(&w).await;
+        // Registered at the clinic with a mistyped birth decade and an old address.
+        let mut at_clinic = resident(
+            "7301",
+            "森　幸子",
+            "モリ サチコ",
+            "female",
+            "1974-06-06",
+            "川崎市幸区南幸町5-5-5",
+        );
+        at_clinic.postal_code = "212-0016".into();
+        let c = w.app.register_resident(&clinic, &at_clinic).await.unwrap();
+        // The clinic's system then sends her right birth date and her new address.
+        let (name, bytes) = adt00(
+            "7301",
+            "20260205100000",
+            &Pid {
+                kanji: "森 幸子",
+                kana: "モリ サチコ",
+                birth: "19470606",
+                sex: "F",
+                postal: "231-0005",
+                address: "神奈川県横浜市中区本町9-9-9",
+            },
+        );
+        let r = w
+            .app
+            .ingest_ssmix2(&clinic.facility, &name, &bytes)
+            .await
+            .unwrap();
+        assert_eq!(r.quarantined, None, "{r:?}");
+
+        // The server restarts: a new index is built from the store.
+        let restarted = App::open(
+            w.app.store.clone(),
+            AppConfig::new(w._dir.path().to_path_buf()),
+        )
+        .await
+        .unwrap();
+        // A pharmacy registers her as the clinic's system knows her now, which her
+        // registration at the clinic alone does not match.
+        let pharmacy = pharmacy_clerk(&w).await;
+        let mut at_pharmacy = resident(
+            "P301",
+            "森　幸子",
+            "モリ サチコ",
+            "female",
+            "1947-06-06",
+            "横浜市中区本町9-9-9",
+        );
+        at_pharmacy.postal_code = "231-0005".into();
+        let d = restarted
+            .register_resident(&pharmacy, &at_pharmacy)
+            .await
+            .unwrap();
+        assert_eq!(restarted.mpi_index_stats().await.builds, 1);
+        let merged = d == c || restarted.store.live_person(d).await.unwrap().is_none();
+        let proposed = restarted
+            .review_queue(&pharmacy)
+            .await
+            .unwrap()
+            .iter()
+            .any(|i| {
+                (i.person.id == c && i.candidate.id == d)
+                    || (i.person.id == d && i.candidate.id == c)
+            });
+        assert!(
+            merged || proposed,
+            "the pharmacy's registration is linked to or queued with the clinic's patient"
+        );
+    }
+}
