@@ -124,7 +124,13 @@ pub(crate) fn count(r: &Record) -> usize {
 
 /// Whether a record opens as a document page: a document, or a report or picture with files.
 pub(crate) fn opens_as_document(r: &Record) -> bool {
-    r.input.category == AccessCategory::Documents || count(r) > 0
+    opens_with(r, count(r))
+}
+
+/// [`opens_as_document`] for a record whose files are already counted (the timeline shows the
+/// count too, and counting decodes the resource's attachments).
+pub(crate) fn opens_with(r: &Record, files: usize) -> bool {
+    r.input.category == AccessCategory::Documents || files > 0
 }
 
 impl App {

@@ -183,7 +183,7 @@ impl App {
                     facility: names.get(&r.facility_id).cloned().unwrap_or_default(),
                     facility_id: r.facility_id,
                     attachments: files,
-                    opens_as_document: super::attachments::opens_as_document(r),
+                    opens_as_document: super::attachments::opens_with(r, files),
                 }
             })
             .collect();
