@@ -446,18 +446,24 @@ impl App {
                     // (it is not kept), so that the next time these demographics arrive they
                     // are matched.
                     online.stale = true;
+                    drop(online);
                     self.keep_arrived(&kept).await;
                     return Err(e);
                 }
             }
-            kept.push(renkei_store::ArrivedDemographicsRow {
-                facility_id: facility.id,
-                local_id: a.local_id.clone(),
-                record: serde_json::to_string(&rec)
-                    .map_err(|_| AppError::Internal("名寄せ record not encodable"))?,
-                source_time: a.source_time,
-            });
+            // A record is plain strings and dates: encoding it cannot fail in practice, and if
+            // it did the arrival would only be matched again after a restart.
+            if let Ok(record) = serde_json::to_string(&rec) {
+                kept.push(renkei_store::ArrivedDemographicsRow {
+                    facility_id: facility.id,
+                    local_id: a.local_id.clone(),
+                    record,
+                    source_time: a.source_time,
+                });
+            }
         }
+        // Written after the index lock is released: other registrations need not wait for it.
+        drop(online);
         self.keep_arrived(&kept).await;
         tracing::debug!(
             patients = ids.len(),
