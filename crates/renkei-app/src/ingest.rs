@@ -571,8 +571,8 @@ pub fn prepare_ssmix2_files(files: Vec<(String, Vec<u8>)>) -> Vec<PreparedFile> 
 /// CPU priority of the mapping threads, as a nice value: below the store's writer and the
 /// request handlers (0). On two cores an import maps on both while one batch is stored; at
 /// equal priority the mapping threads took CPU from the writer, whose batches are the
-/// critical path (bench ingest: storing alone ran at 20k messages/s, storing while mapping at
-/// 13k). At lower priority mapping takes the cores the writer leaves, and a clinician's page
+/// critical path (bench ingest end to end, random order: 10.8–12.6k → 13.1–13.5k messages/s
+/// at nice 10). At lower priority mapping takes the cores the writer leaves, and a clinician's page
 /// is not slowed by a facility's bulk import.
 const MAPPING_NICE: i32 = 10;
 
